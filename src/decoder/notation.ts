@@ -51,11 +51,15 @@
 //   osz(o16, o32, o64)  effective operand size   asz(a16, a32, a64)  effective address size
 //   mode(legacy, long)  16/32-bit mode vs 64-bit mode
 //   W(w0, w1)       REX.W / VEX.W / EVEX.W       L(l0, l1, l2) VEX.L / EVEX.L'L
+//   B(b0, b1)       REX.B (only 90: nop vs xchg r8,rAX)
+// osz() sees the operand size from 66/REX.W before @d64/@f64 apply: in 64-bit mode REX.W gives o64, 66 gives o16,
+// neither gives o32 (so `9C` is o32 there: objdump's `pushf`; `66 9C` o16: `pushfw`).
+// Near branches follow AMD64 (this CPU model is AMD Zen): @d64, so 66 makes them 16-bit, as objdump decodes them.
 // A mandatory prefix selected by pfx() is consumed: it is not also an operand-size or repeat prefix.
 
 import { Attr } from './types.ts';
 
-export type SwKind = 'reg' | 'rm' | 'mod' | 'pfx' | 'osz' | 'asz' | 'mode' | 'W' | 'L';
+export type SwKind = 'reg' | 'rm' | 'mod' | 'pfx' | 'osz' | 'asz' | 'mode' | 'W' | 'L' | 'B';
 export interface Switch {
   sw: SwKind;
   c: Node[];
@@ -73,6 +77,7 @@ export const asz = (a16: Node, a32: Node, a64?: Node): Switch => sw('asz', [a16,
 export const mode = (legacy: Node, long: Node): Switch => sw('mode', [legacy, long]);
 export const W = (w0: Node, w1: Node): Switch => sw('W', [w0, w1]);
 export const L = (l0: Node, l1?: Node, l2?: Node): Switch => sw('L', [l0, l1, l2]);
+export const B = (b0: Node, b1: Node): Switch => sw('B', [b0, b1]);
 
 function pad(c: Node[], n: number): Node[] {
   if (c.length > n) throw new Error(`switch with ${c.length} cases, at most ${n}`);

@@ -156,7 +156,7 @@ export interface Instruction {
   invalid: Invalid;
   mode: Mode;
   operands: Operand[];
-  /** Effective operand size in bytes (2, 4, 8; 1 for byte forms), after prefixes/REX.W/@d64. */
+  /** Effective operand-size attribute in bytes (2, 4, 8) after 66/REX.W/@d64/@f64; byte forms show in operand sizes. */
   opSize: number;
   /** Effective address size in bytes (2, 4, 8). */
   addrSize: number;
@@ -166,7 +166,7 @@ export interface Instruction {
   segOverride: number;
   /** Number of legacy prefix bytes before REX/VEX/opcode. */
   prefixCount: number;
-  /** The REX byte (0x40-0x4f), or 0. */
+  /** The REX byte (0x40-0x4f), or the same R/X/B bits taken from a VEX/EVEX prefix; 0 if none. */
   rex: number;
   /** VEX/EVEX/XOP fields (valid when prefixes has VEX/EVEX/XOP): L is 0, 1 (or 2 for EVEX 512). */
   vexL: number;
@@ -180,6 +180,8 @@ export interface Instruction {
   map: OpMap;
   /** The opcode byte within its map. */
   opcode: number;
+  /** The prefix a pfx() table switch consumed as part of the opcode (0x66, 0xf3, 0xf2), or 0. */
+  mandatoryPrefix: number;
   /** ModRM byte or -1. */
   modrm: number;
   /** Attr bits. */
