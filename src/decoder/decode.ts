@@ -364,7 +364,7 @@ function decodeInto(out: Instruction): void {
         break;
       case K.Osz: i = oszIndex(); break;
       case K.Asz: i = addrSize() === 2 ? 0 : addrSize() === 4 ? 1 : 2; break;
-      case K.Mode: i = dmode === 64 ? 1 : 0; break;
+      case K.Mode: i = dmode === 64 ? 1 : dmode === 16 && s.c[2] ? 2 : 0; break;
       case K.W: i = isVex || isEvex ? vexW : (rex >> 3) & 1; break;
       case K.L: i = vexL; break;
       case K.B: i = rex & 1; break;
@@ -479,6 +479,7 @@ function decodeInto(out: Instruction): void {
         o.kind = OpKind.Imm;
         const w = s.sz === Sz.Bs ? 1 : s.sz === Sz.Z ? (opSize === 2 ? 2 : 4) : size;
         o.immSize = w;
+        if (s.sz === Sz.Z) o.size = opSize; // imm16/32 sign-extended to the operand size
         if (w === 8) {
           o.wide = rd64();
           o.imm = Number(BigInt.asIntN(32, o.wide));

@@ -49,7 +49,7 @@
 //   reg(c0..c7)     ModRM.reg                    rm(c0..c7)   ModRM.rm (reached only with mod=3)
 //   mod(mem, reg)   ModRM.mod != 3 / == 3        pfx(none, p66, pF3, pF2)  mandatory prefix or VEX/EVEX pp
 //   osz(o16, o32, o64)  effective operand size   asz(a16, a32, a64)  effective address size
-//   mode(legacy, long)  16/32-bit mode vs 64-bit mode
+//   mode(legacy, long, m16?)  16/32-bit mode vs 64-bit mode; m16, if given, is taken in 16-bit mode instead of legacy
 //   W(w0, w1)       REX.W / VEX.W / EVEX.W       L(l0, l1, l2) VEX.L / EVEX.L'L
 //   B(b0, b1)       REX.B (only 90: nop vs xchg r8,rAX)
 // osz() sees the operand size from 66/REX.W before @d64/@f64 apply: in 64-bit mode REX.W gives o64, 66 gives o16,
@@ -74,7 +74,7 @@ export const mod = (mem: Node, reg: Node): Switch => sw('mod', [mem, reg]);
 export const pfx = (none: Node, p66?: Node, pF3?: Node, pF2?: Node): Switch => sw('pfx', [none, p66, pF3, pF2]);
 export const osz = (o16: Node, o32: Node, o64?: Node): Switch => sw('osz', [o16, o32, o64 ?? o32]);
 export const asz = (a16: Node, a32: Node, a64?: Node): Switch => sw('asz', [a16, a32, a64 ?? a32]);
-export const mode = (legacy: Node, long: Node): Switch => sw('mode', [legacy, long]);
+export const mode = (legacy: Node, long: Node, m16?: Node): Switch => sw('mode', [legacy, long, m16]);
 export const W = (w0: Node, w1: Node): Switch => sw('W', [w0, w1]);
 export const L = (l0: Node, l1?: Node, l2?: Node): Switch => sw('L', [l0, l1, l2]);
 export const B = (b0: Node, b1: Node): Switch => sw('B', [b0, b1]);
