@@ -47,7 +47,7 @@ export function objdumpRaw(code: Uint8Array, bits: 16 | 32 | 64, org = 0): Objdu
 export function objdumpElf(file: string, section?: string): ObjdumpLine[] {
   const args = ['-d', '-M', 'intel', '-w'];
   if (section) args.push('-j', section);
-  const out = execFileSync('objdump', [...args, file], { maxBuffer: 1 << 31, encoding: 'utf8' });
+  const out = execFileSync('objdump', [...args, file], { maxBuffer: 2 ** 31, encoding: 'utf8' });
   return parseObjdump(out);
 }
 
