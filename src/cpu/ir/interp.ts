@@ -1,0 +1,318 @@
+// The IR interpreter: runs a Program (ops.ts) against the CPU state block and guest memory through an IrHost.
+// 64-bit temps are held as (lo, hi) pairs of int32 so the common paths allocate nothing; only 64-bit multiply,
+// divide and helper arguments go through BigInt.
+//
+// The switch uses literal op numbers (V8 compiles a switch over literals to a jump table, but over enum-object
+// properties to a compare chain ~100x slower); OP_ORDER below is checked against ops.ts when this module loads.
+import { OPS } from './ops.ts';
+import type { Program } from './builder.ts';
+import { HELPERS } from './helpers.ts';
+import { RIP } from '../layout.ts';
+
+export interface IrHost {
+  /** Views over the whole WebAssembly.Memory (guest RAM + the CPU state block). */
+  u8: Uint8Array;
+  u16: Uint16Array;
+  i32: Int32Array;
+  /** Byte offset of the CPU state block in that memory (4 KiB aligned). */
+  stateBase: number;
+  /** Guest memory through segmentation and paging; sizes 1/2/4 return zero-extended values. May throw a fault. */
+  read(size: number, seg: number, lo: number, hi: number): number;
+  /** 8-byte read: returns the low word and leaves the high word in `hi64`. */
+  read64(seg: number, lo: number, hi: number): number;
+  hi64: number;
+  write(size: number, seg: number, lo: number, hi: number, v: number): void;
+  write64(seg: number, lo: number, hi: number, vlo: number, vhi: number): void;
+  /** Raises a guest exception (throws). */
+  raise(vector: number, errorCode: number): never;
+  /** Instructions retired by the interpreter. */
+  icount: number;
+}
+
+const OP_ORDER = [
+  'movi32', 'movi64', 'mov32', 'mov64',
+  'add32', 'sub32', 'mul32', 'and32', 'or32', 'xor32', 'shl32', 'shr32', 'sar32', 'rotl32', 'rotr32',
+  'add64', 'sub64', 'mul64', 'and64', 'or64', 'xor64', 'shl64', 'shr64', 'sar64', 'rotl64', 'rotr64',
+  'neg32', 'not32', 'neg64', 'not64',
+  'mulu32w', 'muls32w', 'mulhu64', 'mulhs64',
+  'divu32', 'divs32', 'remu32', 'rems32', 'divu64', 'divs64', 'remu64', 'rems64',
+  'clz32', 'ctz32', 'popcnt32', 'bswap32', 'clz64', 'ctz64', 'popcnt64', 'bswap64',
+  'zext8', 'zext16', 'sext8', 'sext16', 'zext32to64', 'sext32to64', 'lo32', 'hi32', 'pair64',
+  'setcc32', 'setcc64', 'select32', 'select64',
+  'ld8', 'ld16', 'ld32', 'ld64', 'st8', 'st16', 'st32', 'st64',
+  'ldm8', 'ldm16', 'ldm32', 'ldm64', 'stm8', 'stm16', 'stm32', 'stm64',
+  'label', 'br', 'brnz', 'brz', 'call', 'raise', 'insn', 'exit', 'exiti',
+];
+if (OPS.length !== OP_ORDER.length || OPS.some((d, i) => d.name !== OP_ORDER[i])) {
+  throw new Error('interp.ts: OP_ORDER is out of date with ops.ts');
+}
+
+let R = new Int32Array(1024);
+const RIP_W = RIP >> 2;
+
+const B32 = 0x100000000;
+const big = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+function setBig(d: number, v: bigint): void {
+  R[d] = Number(BigInt.asIntN(32, v));
+  R[d + 1] = Number(BigInt.asIntN(32, v >> 32n));
+}
+function clz64(lo: number, hi: number): number {
+  return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
+}
+function ctz32(v: number): number {
+  return v === 0 ? 32 : 31 - Math.clz32(v & -v);
+}
+function popcnt32(v: number): number {
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+function bswap32(v: number): number {
+  return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+}
+/** Compares (alo,ahi) with (blo,bhi): -1, 0, 1; unsigned or signed. */
+function cmp64(alo: number, ahi: number, blo: number, bhi: number, signed: boolean): number {
+  if (ahi !== bhi) return (signed ? ahi < bhi : ahi >>> 0 < bhi >>> 0) ? -1 : 1;
+  if (alo !== blo) return alo >>> 0 < blo >>> 0 ? -1 : 1;
+  return 0;
+}
+function cond(c: number, r: number): number {
+  // r: -1/0/1 comparison result; conditions in Cond order: EQ NE LTU LEU GTU GEU LTS LES GTS GES
+  switch (c) {
+    case 0: return r === 0 ? 1 : 0;
+    case 1: return r !== 0 ? 1 : 0;
+    case 2: case 6: return r < 0 ? 1 : 0;
+    case 3: case 7: return r <= 0 ? 1 : 0;
+    case 4: case 8: return r > 0 ? 1 : 0;
+    default: return r >= 0 ? 1 : 0;
+  }
+}
+const signedCond = (c: number) => c >= 6;
+
+/** Shifts the pair at s left by n (0..63) into d. */
+function shl64(d: number, lo: number, hi: number, n: number): void {
+  if (n === 0) { R[d] = lo; R[d + 1] = hi; }
+  else if (n < 32) { R[d + 1] = (hi << n) | (lo >>> (32 - n)); R[d] = lo << n; }
+  else { R[d + 1] = lo << (n - 32); R[d] = 0; }
+}
+function shr64(d: number, lo: number, hi: number, n: number): void {
+  if (n === 0) { R[d] = lo; R[d + 1] = hi; }
+  else if (n < 32) { R[d] = (lo >>> n) | (hi << (32 - n)); R[d + 1] = hi >>> n; }
+  else { R[d] = hi >>> (n - 32); R[d + 1] = 0; }
+}
+function sar64(d: number, lo: number, hi: number, n: number): void {
+  if (n === 0) { R[d] = lo; R[d + 1] = hi; }
+  else if (n < 32) { R[d] = (lo >>> n) | (hi << (32 - n)); R[d + 1] = hi >> n; }
+  else { R[d] = hi >> (n - 32); R[d + 1] = hi >> 31; }
+}
+
+/** Runs `p` to its exit. Returns normally after EXIT/EXITI has stored the next RIP; guest faults throw. */
+export function interpret(p: Program, h: IrHost): void {
+  const c = p.code;
+  if (R.length < p.widths.length * 2) R = new Int32Array(p.widths.length * 4);
+  const labelAt = p.labelAt;
+  const u8 = h.u8;
+  const u16 = h.u16;
+  const i32 = h.i32;
+  const sb = h.stateBase;
+  const n = c.length;
+  let pc = 0;
+  while (pc < n) {
+    switch (c[pc]) {
+      case 0 /* movi32 */: R[c[pc + 1]! * 2] = c[pc + 2]!; pc += 3; break;
+      case 1 /* movi64 */: { const d = c[pc + 1]! * 2; R[d] = c[pc + 2]!; R[d + 1] = c[pc + 3]!; pc += 4; break; }
+      case 2 /* mov32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]!; pc += 3; break;
+      case 3 /* mov64 */: { const d = c[pc + 1]! * 2, s = c[pc + 2]! * 2; R[d] = R[s]!; R[d + 1] = R[s + 1]!; pc += 3; break; }
+
+      case 4 /* add32 */: R[c[pc + 1]! * 2] = (R[c[pc + 2]! * 2]! + R[c[pc + 3]! * 2]!) | 0; pc += 4; break;
+      case 5 /* sub32 */: R[c[pc + 1]! * 2] = (R[c[pc + 2]! * 2]! - R[c[pc + 3]! * 2]!) | 0; pc += 4; break;
+      case 6 /* mul32 */: R[c[pc + 1]! * 2] = Math.imul(R[c[pc + 2]! * 2]!, R[c[pc + 3]! * 2]!); pc += 4; break;
+      case 7 /* and32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! & R[c[pc + 3]! * 2]!; pc += 4; break;
+      case 8 /* or32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! | R[c[pc + 3]! * 2]!; pc += 4; break;
+      case 9 /* xor32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! ^ R[c[pc + 3]! * 2]!; pc += 4; break;
+      case 10 /* shl32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! << R[c[pc + 3]! * 2]!; pc += 4; break;
+      case 11 /* shr32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! >>> R[c[pc + 3]! * 2]!; pc += 4; break;
+      case 12 /* sar32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! >> R[c[pc + 3]! * 2]!; pc += 4; break;
+      case 13 /* rotl32 */: { const a = R[c[pc + 2]! * 2]!, s = R[c[pc + 3]! * 2]! & 31; R[c[pc + 1]! * 2] = (a << s) | (a >>> (32 - s)); pc += 4; break; }
+      case 14 /* rotr32 */: { const a = R[c[pc + 2]! * 2]!, s = R[c[pc + 3]! * 2]! & 31; R[c[pc + 1]! * 2] = (a >>> s) | (a << (32 - s)); pc += 4; break; }
+
+      case 15 /* add64 */: {
+        const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
+        const lo = (R[a]! >>> 0) + (R[b]! >>> 0);
+        R[d + 1] = (R[a + 1]! + R[b + 1]! + (lo >= B32 ? 1 : 0)) | 0;
+        R[d] = lo | 0;
+        pc += 4; break;
+      }
+      case 16 /* sub64 */: {
+        const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
+        const lo = (R[a]! >>> 0) - (R[b]! >>> 0);
+        R[d + 1] = (R[a + 1]! - R[b + 1]! - (lo < 0 ? 1 : 0)) | 0;
+        R[d] = lo | 0;
+        pc += 4; break;
+      }
+      case 17 /* mul64 */: {
+        const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
+        setBig(d, big(R[a]!, R[a + 1]!) * big(R[b]!, R[b + 1]!));
+        pc += 4; break;
+      }
+      case 18 /* and64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2; R[d] = R[a]! & R[b]!; R[d + 1] = R[a + 1]! & R[b + 1]!; pc += 4; break; }
+      case 19 /* or64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2; R[d] = R[a]! | R[b]!; R[d + 1] = R[a + 1]! | R[b + 1]!; pc += 4; break; }
+      case 20 /* xor64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2; R[d] = R[a]! ^ R[b]!; R[d + 1] = R[a + 1]! ^ R[b + 1]!; pc += 4; break; }
+      case 21 /* shl64 */: { const a = c[pc + 2]! * 2; shl64(c[pc + 1]! * 2, R[a]!, R[a + 1]!, R[c[pc + 3]! * 2]! & 63); pc += 4; break; }
+      case 22 /* shr64 */: { const a = c[pc + 2]! * 2; shr64(c[pc + 1]! * 2, R[a]!, R[a + 1]!, R[c[pc + 3]! * 2]! & 63); pc += 4; break; }
+      case 23 /* sar64 */: { const a = c[pc + 2]! * 2; sar64(c[pc + 1]! * 2, R[a]!, R[a + 1]!, R[c[pc + 3]! * 2]! & 63); pc += 4; break; }
+      case 24 /* rotl64 */:
+      case 25 /* rotr64 */: {
+        const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2;
+        let s = R[c[pc + 3]! * 2]! & 63;
+        if (c[pc] === 25 /* rotr64 */) s = (64 - s) & 63;
+        const lo = R[a]!, hi = R[a + 1]!;
+        if (s === 0) { R[d] = lo; R[d + 1] = hi; }
+        else if (s < 32) { R[d] = (lo << s) | (hi >>> (32 - s)); R[d + 1] = (hi << s) | (lo >>> (32 - s)); }
+        else if (s === 32) { R[d] = hi; R[d + 1] = lo; }
+        else { const t = s - 32; R[d] = (hi << t) | (lo >>> (32 - t)); R[d + 1] = (lo << t) | (hi >>> (32 - t)); }
+        pc += 4; break;
+      }
+
+      case 26 /* neg32 */: R[c[pc + 1]! * 2] = -R[c[pc + 2]! * 2]! | 0; pc += 3; break;
+      case 27 /* not32 */: R[c[pc + 1]! * 2] = ~R[c[pc + 2]! * 2]!; pc += 3; break;
+      case 28 /* neg64 */: {
+        const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2;
+        const lo = R[a]!, hi = R[a + 1]!;
+        R[d] = -lo | 0;
+        R[d + 1] = (~hi + (lo === 0 ? 1 : 0)) | 0;
+        pc += 3; break;
+      }
+      case 29 /* not64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; R[d] = ~R[a]!; R[d + 1] = ~R[a + 1]!; pc += 3; break; }
+
+      case 30 /* mulu32w */: case 31 /* muls32w */: {
+        const d = c[pc + 1]! * 2, a = R[c[pc + 2]! * 2]!, b = R[c[pc + 3]! * 2]!;
+        const v = c[pc] === 30 /* mulu32w */ ? BigInt(a >>> 0) * BigInt(b >>> 0) : BigInt(a) * BigInt(b);
+        setBig(d, v);
+        pc += 4; break;
+      }
+      case 32 /* mulhu64 */: case 33 /* mulhs64 */: {
+        const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
+        let x = big(R[a]!, R[a + 1]!), y = big(R[b]!, R[b + 1]!);
+        if (c[pc] === 33 /* mulhs64 */) { x = BigInt.asIntN(64, x); y = BigInt.asIntN(64, y); }
+        setBig(d, (x * y) >> 64n);
+        pc += 4; break;
+      }
+      case 34 /* divu32 */: R[c[pc + 1]! * 2] = ((R[c[pc + 2]! * 2]! >>> 0) / (R[c[pc + 3]! * 2]! >>> 0)) | 0; pc += 4; break;
+      case 35 /* divs32 */: R[c[pc + 1]! * 2] = (R[c[pc + 2]! * 2]! / R[c[pc + 3]! * 2]!) | 0; pc += 4; break;
+      case 36 /* remu32 */: R[c[pc + 1]! * 2] = ((R[c[pc + 2]! * 2]! >>> 0) % (R[c[pc + 3]! * 2]! >>> 0)) | 0; pc += 4; break;
+      case 37 /* rems32 */: R[c[pc + 1]! * 2] = (R[c[pc + 2]! * 2]! % R[c[pc + 3]! * 2]!) | 0; pc += 4; break;
+      case 38 /* divu64 */: case 39 /* divs64 */: case 40 /* remu64 */: case 41 /* rems64 */: {
+        const o = c[pc]!, d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
+        const signed = o === 39 /* divs64 */ || o === 41 /* rems64 */;
+        let x = big(R[a]!, R[a + 1]!), y = big(R[b]!, R[b + 1]!);
+        if (signed) { x = BigInt.asIntN(64, x); y = BigInt.asIntN(64, y); }
+        setBig(d, o === 38 /* divu64 */ || o === 39 /* divs64 */ ? x / y : x % y);
+        pc += 4; break;
+      }
+
+      case 42 /* clz32 */: R[c[pc + 1]! * 2] = Math.clz32(R[c[pc + 2]! * 2]!); pc += 3; break;
+      case 43 /* ctz32 */: R[c[pc + 1]! * 2] = ctz32(R[c[pc + 2]! * 2]!); pc += 3; break;
+      case 44 /* popcnt32 */: R[c[pc + 1]! * 2] = popcnt32(R[c[pc + 2]! * 2]!); pc += 3; break;
+      case 45 /* bswap32 */: R[c[pc + 1]! * 2] = bswap32(R[c[pc + 2]! * 2]!); pc += 3; break;
+      case 46 /* clz64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; R[d] = clz64(R[a]!, R[a + 1]!); R[d + 1] = 0; pc += 3; break; }
+      case 47 /* ctz64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; R[d] = R[a] !== 0 ? ctz32(R[a]!) : 32 + ctz32(R[a + 1]!); R[d + 1] = 0; pc += 3; break; }
+      case 48 /* popcnt64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; R[d] = popcnt32(R[a]!) + popcnt32(R[a + 1]!); R[d + 1] = 0; pc += 3; break; }
+      case 49 /* bswap64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; const lo = R[a]!; R[d] = bswap32(R[a + 1]!); R[d + 1] = bswap32(lo); pc += 3; break; }
+
+      case 50 /* zext8 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! & 0xff; pc += 3; break;
+      case 51 /* zext16 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! & 0xffff; pc += 3; break;
+      case 52 /* sext8 */: R[c[pc + 1]! * 2] = (R[c[pc + 2]! * 2]! << 24) >> 24; pc += 3; break;
+      case 53 /* sext16 */: R[c[pc + 1]! * 2] = (R[c[pc + 2]! * 2]! << 16) >> 16; pc += 3; break;
+      case 54 /* zext32to64 */: { const d = c[pc + 1]! * 2; R[d] = R[c[pc + 2]! * 2]!; R[d + 1] = 0; pc += 3; break; }
+      case 55 /* sext32to64 */: { const d = c[pc + 1]! * 2, v = R[c[pc + 2]! * 2]!; R[d] = v; R[d + 1] = v >> 31; pc += 3; break; }
+      case 56 /* lo32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]!; pc += 3; break;
+      case 57 /* hi32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2 + 1]!; pc += 3; break;
+      case 58 /* pair64 */: { const d = c[pc + 1]! * 2; R[d] = R[c[pc + 2]! * 2]!; R[d + 1] = R[c[pc + 3]! * 2]!; pc += 4; break; }
+
+      case 59 /* setcc32 */: {
+        const k = c[pc + 2]!, a = R[c[pc + 3]! * 2]!, b = R[c[pc + 4]! * 2]!;
+        const r = signedCond(k) ? (a < b ? -1 : a > b ? 1 : 0) : (a >>> 0 < b >>> 0 ? -1 : a === b ? 0 : 1);
+        R[c[pc + 1]! * 2] = cond(k, r);
+        pc += 5; break;
+      }
+      case 60 /* setcc64 */: {
+        const k = c[pc + 2]!, a = c[pc + 3]! * 2, b = c[pc + 4]! * 2;
+        R[c[pc + 1]! * 2] = cond(k, cmp64(R[a]!, R[a + 1]!, R[b]!, R[b + 1]!, signedCond(k)));
+        pc += 5; break;
+      }
+      case 61 /* select32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2] !== 0 ? R[c[pc + 3]! * 2]! : R[c[pc + 4]! * 2]!; pc += 5; break;
+      case 62 /* select64 */: {
+        const d = c[pc + 1]! * 2, s = (R[c[pc + 2]! * 2] !== 0 ? c[pc + 3]! : c[pc + 4]!) * 2;
+        R[d] = R[s]!; R[d + 1] = R[s + 1]!;
+        pc += 5; break;
+      }
+
+      case 63 /* ld8 */: R[c[pc + 1]! * 2] = u8[sb + c[pc + 2]!]!; pc += 3; break;
+      case 64 /* ld16 */: R[c[pc + 1]! * 2] = u16[(sb + c[pc + 2]!) >> 1]!; pc += 3; break;
+      case 65 /* ld32 */: R[c[pc + 1]! * 2] = i32[(sb + c[pc + 2]!) >> 2]!; pc += 3; break;
+      case 66 /* ld64 */: { const d = c[pc + 1]! * 2, o = (sb + c[pc + 2]!) >> 2; R[d] = i32[o]!; R[d + 1] = i32[o + 1]!; pc += 3; break; }
+      case 67 /* st8 */: u8[sb + c[pc + 1]!] = R[c[pc + 2]! * 2]!; pc += 3; break;
+      case 68 /* st16 */: u16[(sb + c[pc + 1]!) >> 1] = R[c[pc + 2]! * 2]!; pc += 3; break;
+      case 69 /* st32 */: i32[(sb + c[pc + 1]!) >> 2] = R[c[pc + 2]! * 2]!; pc += 3; break;
+      case 70 /* st64 */: { const o = (sb + c[pc + 1]!) >> 2, s = c[pc + 2]! * 2; i32[o] = R[s]!; i32[o + 1] = R[s + 1]!; pc += 3; break; }
+
+      case 71 /* ldm8 */: case 72 /* ldm16 */: case 73 /* ldm32 */: {
+        const a = c[pc + 3]! * 2, o = c[pc]!;
+        R[c[pc + 1]! * 2] = h.read(o === 71 /* ldm8 */ ? 1 : o === 72 /* ldm16 */ ? 2 : 4, c[pc + 2]!, R[a]!, R[a + 1]!) | 0;
+        pc += 4; break;
+      }
+      case 74 /* ldm64 */: {
+        const d = c[pc + 1]! * 2, a = c[pc + 3]! * 2;
+        R[d] = h.read64(c[pc + 2]!, R[a]!, R[a + 1]!);
+        R[d + 1] = h.hi64;
+        pc += 4; break;
+      }
+      case 75 /* stm8 */: case 76 /* stm16 */: case 77 /* stm32 */: {
+        const a = c[pc + 2]! * 2, o = c[pc]!;
+        h.write(o === 75 /* stm8 */ ? 1 : o === 76 /* stm16 */ ? 2 : 4, c[pc + 1]!, R[a]!, R[a + 1]!, R[c[pc + 3]! * 2]!);
+        pc += 4; break;
+      }
+      case 78 /* stm64 */: {
+        const a = c[pc + 2]! * 2, v = c[pc + 3]! * 2;
+        h.write64(c[pc + 1]!, R[a]!, R[a + 1]!, R[v]!, R[v + 1]!);
+        pc += 4; break;
+      }
+
+      case 79 /* label */: pc += 2; break;
+      case 80 /* br */: pc = labelAt[c[pc + 1]!]!; break;
+      case 81 /* brnz */: pc = R[c[pc + 1]! * 2] !== 0 ? labelAt[c[pc + 2]!]! : pc + 3; break;
+      case 82 /* brz */: pc = R[c[pc + 1]! * 2] === 0 ? labelAt[c[pc + 2]!]! : pc + 3; break;
+
+      case 83 /* call */: callHelper(p, c, pc, h); pc += 6; break;
+      case 84 /* raise */: h.raise(c[pc + 1]!, c[pc + 2]!);
+      case 85 /* insn */: {
+        const o = (sb >> 2) + RIP_W;
+        i32[o] = c[pc + 1]!;
+        i32[o + 1] = c[pc + 2]!;
+        h.icount++;
+        pc += 4; break;
+      }
+      case 86 /* exit */: { const o = (sb >> 2) + RIP_W, s = c[pc + 1]! * 2; i32[o] = R[s]!; i32[o + 1] = R[s + 1]!; return; }
+      case 87 /* exiti */: { const o = (sb >> 2) + RIP_W; i32[o] = c[pc + 1]!; i32[o + 1] = c[pc + 2]!; return; }
+      default:
+        throw new Error(`IR: bad opcode ${c[pc]} at ${pc}`);
+    }
+  }
+}
+
+function callHelper(p: Program, c: Int32Array, pc: number, h: IrHost): void {
+  const fn = HELPERS[c[pc + 2]!]!;
+  const args: (number | bigint)[] = [];
+  for (let i = 3; i < 6; i++) {
+    const t = c[pc + i]!;
+    if (t < 0) break;
+    args.push(p.widths[t] === 64 ? big(R[t * 2]!, R[t * 2 + 1]!) : R[t * 2]!);
+  }
+  const r = fn.fn(h, ...args);
+  const d = c[pc + 1]!;
+  if (d >= 0) {
+    if (p.widths[d] === 64) setBig(d * 2, BigInt(r as bigint | number));
+    else R[d * 2] = Number(r) | 0;
+  }
+}
