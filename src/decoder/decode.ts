@@ -5,7 +5,7 @@ import {
   Attr, Flag, Invalid, OpKind, OpMap, Pfx, RegClass, STATUS_FLAGS,
   type Instruction, type Mode, type Operand,
 } from './types.ts';
-import { Loc, Rf, Sz, parseEntry, type Entry, type Node, type OperandSpec, type SwKind } from './notation.ts';
+import { BCST_BY_W, Loc, Rf, Sz, parseEntry, type Entry, type Node, type OperandSpec, type SwKind } from './notation.ts';
 import { LEGACY, VEX, EVEX } from './tables/index.ts';
 import { FLAG_EFFECTS } from './flags.ts';
 import { RIP } from './regs.ts';
@@ -22,6 +22,7 @@ interface Op {
   modrm: boolean; // has a ModRM byte (some operand lives in it)
   vvvv: boolean; // uses VEX.vvvv
   crdr: boolean; // mov to/from CR/DR: ModRM.mod is ignored, rm is always a register
+  vsib: boolean;
   fr: number;
   fw: number;
   fu: number;
@@ -69,6 +70,7 @@ function compileEntry(e: Entry): Op {
     modrm,
     vvvv: e.operands.some((o) => o.loc === Loc.Vvvv),
     crdr: e.operands.some((o) => o.rf === Rf.Cr || o.rf === Rf.Dr),
+    vsib: e.operands.some(isVsib),
     fr,
     fw,
     fu,
@@ -152,6 +154,8 @@ let vexPP = 0;
 let evexAaa = 0;
 let evexZ = 0;
 let evexB = 0;
+let evexRc = -1;
+let badReg = false; // an operand named a register that does not exist (opmask 8-15)
 let modrm = -1;
 let mandatory = 0;
 let opsizeFree = true; // 66 not consumed as a mandatory prefix
@@ -172,7 +176,7 @@ function newOperand(): Operand {
 export function newInstruction(): Instruction {
   return {
     length: 0, mnemonic: '(bad)', invalid: Invalid.None, mode: 64, operands: [], opSize: 4, addrSize: 8, prefixes: 0,
-    segOverride: -1, prefixCount: 0, rex: 0, vexL: 0, vexW: 0, vexV: 0, evexAaa: 0, evexZ: 0, evexB: 0,
+    segOverride: -1, prefixCount: 0, rex: 0, vexL: 0, vexW: 0, vexV: 0, evexAaa: 0, evexZ: 0, evexB: 0, evexRc: -1,
     map: OpMap.Primary, opcode: 0, modrm: -1, mandatoryPrefix: 0, attrs: 0, feature: '', flagsRead: 0,
     flagsWritten: 0, flagsUndefined: 0,
   };
@@ -218,6 +222,8 @@ function decodeInto(out: Instruction): void {
   rex = 0;
   vexW = vexL = vexV = vexR2 = vexX = vexPP = 0;
   evexAaa = evexZ = evexB = 0;
+  evexRc = -1;
+  badReg = false;
   modrm = -1;
   mandatory = 0;
   opsizeFree = true;
@@ -305,6 +311,11 @@ function decodeInto(out: Instruction): void {
       else vexV &= 7;
       evexAaa = p2 & 7;
       b = rd8();
+      // EVEX.b on a register form: L'L is a rounding mode and the vector length is 512.
+      if (evexB && peek() >= 0xc0) {
+        evexRc = vexL;
+        vexL = 2;
+      }
       table = EVEX_C[map] ?? [];
     } else {
       isVex = true;
@@ -343,6 +354,7 @@ function decodeInto(out: Instruction): void {
   out.evexAaa = evexAaa;
   out.evexZ = evexZ;
   out.evexB = evexB;
+  out.evexRc = -1;
   out.prefixes = prefixes;
 
   // ---- walk the switches ----
@@ -413,6 +425,13 @@ function decodeInto(out: Instruction): void {
     if (attrs & Attr.MEMONLY && modrm >= 0xc0) bad = Invalid.Undefined;
   }
   if ((isVex || isEvex) && !op.vvvv && (vexV & 15) !== 0) bad = Invalid.Undefined;
+  if (isEvex) {
+    if (evexRc >= 0) {
+      if (!e.rounding) bad = Invalid.Undefined;
+      else out.evexRc = e.rounding === 'sae' ? 4 : evexRc;
+    } else if (vexL === 3) bad = Invalid.Undefined;
+    else if (evexB && !e.bcst) bad = Invalid.Undefined;
+  }
 
   // ---- ModRM memory operand: SIB and displacement ----
   if (modrm >= 0 && modrm < 0xc0 && !op.crdr) {
@@ -459,7 +478,7 @@ function decodeInto(out: Instruction): void {
           if (s.rf === Rf.St) o.reg = reg(RegClass.ST, modrm & 7);
           else o.reg = regFrom(s.rf, (modrm & 7) | ((rex & 1) << 3) | (vexX << 4), size);
         } else {
-          memOperand(o, s, size, isEvex);
+          memOperand(o, s, size, isEvex ? e : null);
         }
         break;
       case Loc.Vvvv:
@@ -520,6 +539,8 @@ function decodeInto(out: Instruction): void {
     }
   }
   ops.length = n;
+  if (badReg) bad = Invalid.Undefined;
+  if (op.vsib && !bad) bad = gatherCheck(ops, isEvex);
 
   if (prefixes & Pfx.LOCK) {
     if (!(attrs & Attr.LOCK) || n === 0 || ops[0]!.kind !== OpKind.Mem) bad = bad || Invalid.BadLock;
@@ -539,6 +560,24 @@ function decodeInto(out: Instruction): void {
   out.flagsUndefined = op.fu;
 }
 
+/**
+ * Gathers and scatters: #UD when VEX destination, index and mask are not three different registers, and for
+ * EVEX when the mask is k0 or a gather's destination is its index.
+ */
+function gatherCheck(ops: Operand[], isEvex: boolean): Invalid {
+  const mem = ops.find((o) => o.kind === OpKind.Mem);
+  if (!mem || mem.index < 0) return Invalid.None;
+  const idx = mem.index & 0xff;
+  const regs = ops.filter((o) => o.kind === OpKind.Reg && (o.reg >> 8) !== RegClass.K).map((o) => o.reg & 0xff);
+  if (isEvex) {
+    if (evexAaa === 0) return Invalid.Undefined;
+    if (ops[0]!.kind === OpKind.Reg && (ops[0]!.reg & 0xff) === idx) return Invalid.Undefined;
+    return Invalid.None;
+  }
+  const all = [...regs, idx];
+  return new Set(all).size === all.length ? Invalid.None : Invalid.Undefined;
+}
+
 function peek(): number {
   return pos < limit ? code[pos]! : 0;
 }
@@ -555,8 +594,12 @@ function addrSize(): number {
   return (dmode === 16) !== a67 ? 2 : 4;
 }
 
-const isGprY = (s: OperandSpec) => s.rf === Rf.Gpr && (s.sz === Sz.Y || s.sz === Sz.V);
-const isVsib = (s: OperandSpec) => s.loc === Loc.Vsib;
+function isGprY(s: OperandSpec): boolean {
+  return s.rf === Rf.Gpr && (s.sz === Sz.Y || s.sz === Sz.V);
+}
+function isVsib(s: OperandSpec): boolean {
+  return s.loc === Loc.Vsib;
+}
 
 function resetOperand(o: Operand): void {
   o.kind = OpKind.None;
@@ -606,7 +649,9 @@ function regFrom(rf: Rf, index: number, size: number): number {
     case Rf.Xmm: return reg(RegClass.XMM, index);
     case Rf.Vec: return reg(size > 32 ? RegClass.ZMM : size > 16 ? RegClass.YMM : RegClass.XMM, index);
     case Rf.St: return reg(RegClass.ST, index & 7);
-    case Rf.K: return reg(RegClass.K, index & 7);
+    case Rf.K:
+      if (index > 7) badReg = true;
+      return reg(RegClass.K, index & 7);
     case Rf.Bnd: return reg(RegClass.BND, index & 3);
     case Rf.None: return 0;
   }
@@ -683,7 +728,7 @@ let sibIndex = -1;
 /** EVEX.V' extends a VSIB index register to 32 registers. */
 const vexR2V = () => (vexV >> 4) & 1;
 
-function memOperand(o: Operand, s: OperandSpec, size: number, isEvex: boolean): void {
+function memOperand(o: Operand, s: OperandSpec, size: number, evex: Entry | null): void {
   o.kind = OpKind.Mem;
   o.base = mBase;
   o.index = mIndex;
@@ -695,8 +740,8 @@ function memOperand(o: Operand, s: OperandSpec, size: number, isEvex: boolean): 
     const cls = s.vsib === 64 ? RegClass.ZMM : s.vsib === 32 ? RegClass.YMM : RegClass.XMM;
     o.index = sibIndex < 0 ? -1 : reg(cls, sibIndex);
   }
-  if (isEvex) {
-    if (evexB) o.bcst = vexW ? 8 : 4;
-    if (mDispSize === 1) o.disp = mDisp * (o.bcst || size || 1);
+  if (evex) {
+    if (evexB && evex.bcst) o.bcst = evex.bcst === BCST_BY_W ? 4 << vexW : evex.bcst;
+    if (mDispSize === 1) o.disp = mDisp * (o.bcst || evex.disp8N || size || 1);
   }
 }

@@ -44,6 +44,11 @@
 //
 // Tags after the operands: @name sets an Attr bit (see types.ts: @lock @rep @repcc @d64 @f64 @i64 @o64 @priv @io
 // @fault @jmp @jcc @call @ret @int @serial @a16 @hle @bnd @notrack @stack @str); #name names the CPUID feature.
+// EVEX-only tags (what EVEX.b means for the entry; without them EVEX.b=1 is #UD):
+//   @bcst   on a memory operand: embedded broadcast of one element of 4 << EVEX.W bytes   @bcst2  ... of 2 bytes (FP16)
+//   @er     on a register form: static rounding ({rn-sae} ...), vector length 512
+//   @sae    on a register form: suppress all exceptions ({sae}), vector length 512
+//   @e1 @e2 @e4 @e8  disp8*N scales by this element size instead of the memory operand size (compress/expand)
 //
 // Switch nodes (helpers below) and what their cases are:
 //   reg(c0..c7)     ModRM.reg                    rm(c0..c7)   ModRM.rm (reached only with mod=3)
@@ -152,11 +157,20 @@ export interface OperandSpec {
   vsib: number;
 }
 
+/** Entry.bcst value meaning "element of 4 << EVEX.W bytes". */
+export const BCST_BY_W = -1;
+
 export interface Entry {
   mnemonic: string;
   operands: OperandSpec[];
   attrs: number;
   feature: string;
+  /** EVEX embedded broadcast: 0 none, BCST_BY_W, or a fixed element size. */
+  bcst: number;
+  /** EVEX.b on a register form: static rounding ('er') or suppress-all-exceptions ('sae'). */
+  rounding: '' | 'er' | 'sae';
+  /** EVEX disp8*N override (element size of compress/expand); 0: the memory operand size. */
+  disp8N: number;
   /** The source text, for error messages and table dumps. */
   text: string;
 }
@@ -271,9 +285,16 @@ export function parseEntry(text: string): Entry {
   let attrs = 0;
   let feature = '';
   let operands: OperandSpec[] = [];
+  let bcst = 0;
+  let rounding: Entry['rounding'] = '';
+  let disp8N = 0;
   try {
     for (const w of words) {
-      if (w.startsWith('@')) {
+      if (w === '@bcst') bcst = BCST_BY_W;
+      else if (w === '@bcst2') bcst = 2;
+      else if (w === '@er' || w === '@sae') rounding = w.slice(1) as 'er' | 'sae';
+      else if (/^@e[1248]$/.test(w)) disp8N = Number(w.slice(2));
+      else if (w.startsWith('@')) {
         const a = ATTR_TAGS[w.slice(1)];
         if (a === undefined) throw new Error(`unknown tag ${w}`);
         attrs |= a;
@@ -291,7 +312,7 @@ export function parseEntry(text: string): Entry {
     if (o.loc === Loc.ModRmReg) attrs |= Attr.MOD3;
     if (o.loc === Loc.ModRmMem || o.loc === Loc.Vsib) attrs |= Attr.MEMONLY;
   }
-  const entry: Entry = { mnemonic, operands, attrs, feature, text };
+  const entry: Entry = { mnemonic, operands, attrs, feature, bcst, rounding, disp8N, text };
   entryCache.set(text, entry);
   return entry;
 }

@@ -177,6 +177,8 @@ export interface Instruction {
   evexAaa: number;
   evexZ: number;
   evexB: number;
+  /** EVEX.b on a register form: static rounding mode 0-3 (rn, rd, ru, rz), 4 for {sae} only; -1 if none. */
+  evexRc: number;
   map: OpMap;
   /** The opcode byte within its map. */
   opcode: number;
