@@ -19,7 +19,8 @@ export interface Program {
 
 export class IrBuilder {
   private words: number[] = [];
-  private widthList: number[] = [];
+  // Temp 0 is never handed out, so no temp is falsy (a `t ? ... : ...` on a temp cannot misfire).
+  private widthList: number[] = [32];
   private nLabels = 0;
 
   get size(): number {
@@ -28,7 +29,7 @@ export class IrBuilder {
 
   reset(): void {
     this.words.length = 0;
-    this.widthList.length = 0;
+    this.widthList.length = 1;
     this.nLabels = 0;
   }
 

@@ -47,7 +47,10 @@ if (OPS.length !== OP_ORDER.length || OPS.some((d, i) => d.name !== OP_ORDER[i])
   throw new Error('interp.ts: OP_ORDER is out of date with ops.ts');
 }
 
-let R = new Int32Array(1024);
+let R: Int32Array = new Int32Array(1024);
+// Helpers may run IR themselves (the lazy-flags helper does): each nesting depth gets its own temp file.
+const temps: Int32Array[] = [R];
+let depth = 0;
 const RIP_W = RIP >> 2;
 
 const B32 = 0x100000000;
@@ -108,8 +111,21 @@ function sar64(d: number, lo: number, hi: number, n: number): void {
 
 /** Runs `p` to its exit. Returns normally after EXIT/EXITI has stored the next RIP; guest faults throw. */
 export function interpret(p: Program, h: IrHost): void {
+  const outer = R;
+  let mine = temps[depth];
+  if (!mine || mine.length < p.widths.length * 2) mine = temps[depth] = new Int32Array(Math.max(1024, p.widths.length * 4));
+  R = mine;
+  depth++;
+  try {
+    run(p, h);
+  } finally {
+    depth--;
+    R = outer;
+  }
+}
+
+function run(p: Program, h: IrHost): void {
   const c = p.code;
-  if (R.length < p.widths.length * 2) R = new Int32Array(p.widths.length * 4);
   const labelAt = p.labelAt;
   const u8 = h.u8;
   const u16 = h.u16;

@@ -1,0 +1,378 @@
+// The software CPU: architectural state in the shared WebAssembly.Memory, the memory path (segmentation, paging,
+// TLB), the translation cache and the run loop. What instructions do is defined once, in the front end's IR.
+import type { GuestMemory } from '../machine/memory.ts';
+import type { IrHost } from './ir/interp.ts';
+import { interpret } from './ir/interp.ts';
+import type { Program } from './ir/builder.ts';
+import * as L from './layout.ts';
+import { Access, Mmu, TLB_OFFSET, TLB_SIZE, type MmuHost } from './mmu.ts';
+import { GuestFault } from './fault.ts';
+import { ModeBits, makeMode } from './mode.ts';
+import { ATTR_DB, ATTR_L, packAttr, unpackAttr } from './segattr.ts';
+import { GPR_NAMES, type CpuState, type SegmentState } from './state.ts';
+import { translateBlock } from './frontend/block.ts';
+import { deliverException } from './system/deliver.ts';
+
+/** Bytes the CPU needs after guest RAM in the memory (state block + TLB). */
+export const CPU_EXTRA_BYTES = L.STATE_SIZE + TLB_SIZE;
+
+/** What the board gives the CPU: port I/O and physical MMIO. */
+export interface CpuBus {
+  ioRead(port: number, size: number): number;
+  ioWrite(port: number, size: number, value: number): void;
+  mmioRead(addr: number, size: number): number;
+  mmioWrite(addr: number, size: number, value: number): void;
+}
+
+export enum Stop {
+  /** The instruction budget ran out. */
+  Budget = 'budget',
+  /** HLT with interrupts disabled (nothing can wake the CPU). */
+  Halt = 'halt',
+  /** HLT waiting for an interrupt. */
+  Idle = 'idle',
+  /** Triple fault. */
+  Shutdown = 'shutdown',
+  /** Something outside asked the CPU to stop (requestStop). */
+  Requested = 'requested',
+}
+
+interface Block {
+  prog: Program;
+  key: number;
+  pages: number[];
+}
+
+const SEG_ORDER = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', 'ldtr', 'tr'] as const;
+
+export class Cpu implements IrHost, MmuHost {
+  u8!: Uint8Array;
+  u16!: Uint16Array;
+  i32!: Int32Array;
+  dv!: DataView;
+  readonly stateBase: number;
+  readonly ramSize: number;
+  readonly mmu: Mmu;
+  icount = 0;
+  hi64 = 0;
+  /** Set by requestStop(): the run loop returns at the next block boundary. */
+  private stopRequested = false;
+  /** A triple fault happened. */
+  shutdown = false;
+  /** Pending external interrupt vector (from the interrupt controller), or -1. */
+  pendingIrq = -1;
+  /** MSRs without a home in the state block. */
+  readonly msrs = new Map<number, bigint>();
+  /** Instruction trace hooks for --trace. */
+  onBlock?: (rip: bigint, prog: Program) => void;
+  onException?: (vector: number, errorCode: number, rip: bigint) => void;
+
+  private readonly cache = new Map<number, Block>();
+  private readonly pageBlocks = new Map<number, Set<Block>>();
+  private s: number; // state base in i32 units
+
+  constructor(readonly memory: GuestMemory, readonly bus: CpuBus) {
+    if (memory.extraSize < CPU_EXTRA_BYTES) throw new Error(`the CPU needs ${CPU_EXTRA_BYTES} bytes reserved after RAM`);
+    this.stateBase = memory.extraBase;
+    this.ramSize = memory.ramSize;
+    this.s = this.stateBase >> 2;
+    this.refreshViews();
+    this.mmu = new Mmu(this);
+    void TLB_OFFSET;
+  }
+
+  refreshViews(): void {
+    const buf = this.memory.memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.u16 = new Uint16Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.dv = new DataView(buf);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // State block access
+
+  get32(off: number): number {
+    return this.i32[this.s + (off >> 2)]!;
+  }
+  set32(off: number, v: number): void {
+    this.i32[this.s + (off >> 2)] = v;
+  }
+  get64(off: number): bigint {
+    return this.dv.getBigUint64(this.stateBase + off, true);
+  }
+  set64(off: number, v: bigint): void {
+    this.dv.setBigUint64(this.stateBase + off, BigInt.asUintN(64, v), true);
+  }
+
+  get rip(): bigint {
+    return this.get64(L.RIP);
+  }
+  set rip(v: bigint) {
+    this.set64(L.RIP, v);
+  }
+
+  /** Recomputes the mode word from CR0, EFER, EFLAGS, CS and SS (after anything that changes them). */
+  updateMode(): void {
+    const cr0 = this.get32(L.CR0);
+    const efer = this.get32(L.EFER);
+    const eflags = this.get32(L.EFLAGS);
+    const csAttr = this.get32(L.segOff(1) + L.SEG_ATTR);
+    const ssAttr = this.get32(L.segOff(2) + L.SEG_ATTR);
+    const lma = (efer & (1 << 10)) !== 0;
+    const pe = (cr0 & 1) !== 0;
+    const vm = pe && (eflags & 0x20000) !== 0;
+    const code = lma && csAttr & ATTR_L ? 64 : csAttr & ATTR_DB && !vm ? 32 : 16;
+    const stack = code === 64 ? 8 : ssAttr & ATTR_DB && !vm ? 4 : 2;
+    const cpl = !pe ? 0 : vm ? 3 : this.get32(L.CPL) & 3;
+    const flags = (pe ? ModeBits.PE : 0) | (cr0 & 0x80000000 ? ModeBits.PG : 0) | (vm ? ModeBits.VM86 : 0) | (lma ? ModeBits.LMA : 0);
+    this.set32(L.MODE, makeMode(code, stack, cpl, flags));
+  }
+
+  get mode(): number {
+    return this.get32(L.MODE);
+  }
+
+  getState(): CpuState {
+    const seg = (i: number): SegmentState => {
+      const o = L.segOff(i);
+      return unpackAttr(this.get32(o + L.SEG_SEL), this.get64(o + L.SEG_BASE), this.get32(o + L.SEG_LIMIT) >>> 0, this.get32(o + L.SEG_ATTR));
+    };
+    const eflags = this.flags();
+    return {
+      gpr: GPR_NAMES.map((_, i) => this.get64(L.gprOff(i))),
+      rip: this.rip,
+      rflags: BigInt(eflags >>> 0),
+      es: seg(0), cs: seg(1), ss: seg(2), ds: seg(3), fs: seg(4), gs: seg(5), ldtr: seg(6), tr: seg(7),
+      gdtr: { base: this.get64(L.GDTR_BASE), limit: this.get32(L.GDTR_LIMIT) },
+      idtr: { base: this.get64(L.IDTR_BASE), limit: this.get32(L.IDTR_LIMIT) },
+      cr0: this.get64(L.CR0), cr2: this.get64(L.CR2), cr3: this.get64(L.CR3), cr4: this.get64(L.CR4),
+      cr8: this.get64(L.CR8), efer: this.get64(L.EFER),
+      dr: [0, 1, 2, 3, 4, 5].map((i) => this.get64(L.DR + 8 * i)),
+      msrs: new Map([...this.stateMsrs()].concat([...this.msrs])),
+      halted: this.halted,
+    };
+  }
+
+  setState(st: CpuState): void {
+    st.gpr.forEach((v, i) => this.set64(L.gprOff(i), v));
+    this.rip = st.rip;
+    this.setFlagsWord(Number(st.rflags & 0xffffffffn));
+    SEG_ORDER.forEach((name, i) => {
+      const g = st[name];
+      const o = L.segOff(i);
+      this.set64(o + L.SEG_BASE, g.base);
+      this.set32(o + L.SEG_LIMIT, g.limit | 0);
+      this.set32(o + L.SEG_SEL, g.selector);
+      this.set32(o + L.SEG_ATTR, packAttr(g));
+    });
+    this.set64(L.GDTR_BASE, st.gdtr.base);
+    this.set32(L.GDTR_LIMIT, st.gdtr.limit);
+    this.set64(L.IDTR_BASE, st.idtr.base);
+    this.set32(L.IDTR_LIMIT, st.idtr.limit);
+    this.set64(L.CR0, st.cr0);
+    this.set64(L.CR2, st.cr2);
+    this.set64(L.CR3, st.cr3);
+    this.set64(L.CR4, st.cr4);
+    this.set64(L.CR8, st.cr8);
+    this.set64(L.EFER, st.efer);
+    st.dr.forEach((v, i) => this.set64(L.DR + 8 * i, v));
+    this.msrs.clear();
+    for (const [k, v] of st.msrs) if (!this.setStateMsr(k, v)) this.msrs.set(k, v);
+    this.halted = st.halted;
+    // CPL: SS.DPL is the architectural CPL holder (CS.RPL may differ for conforming code).
+    const pe = (st.cr0 & 1n) !== 0n;
+    this.set32(L.CPL, pe ? st.ss.dpl : 0);
+    this.updateMode();
+    this.mmu.flushAll();
+  }
+
+  private static readonly MSR_SLOTS: [number, number][] = [
+    [0xc0000081, L.STAR], [0xc0000082, L.LSTAR], [0xc0000083, L.CSTAR], [0xc0000084, L.SFMASK],
+    [0xc0000102, L.KERNEL_GS_BASE], [0xc0000103, L.TSC_AUX], [0x174, L.SYSENTER_CS], [0x175, L.SYSENTER_ESP],
+    [0x176, L.SYSENTER_EIP],
+  ];
+  private *stateMsrs(): Iterable<[number, bigint]> {
+    for (const [msr, off] of Cpu.MSR_SLOTS) yield [msr, this.get64(off)];
+  }
+  private setStateMsr(msr: number, v: bigint): boolean {
+    const slot = Cpu.MSR_SLOTS.find(([m]) => m === msr);
+    if (!slot) return false;
+    this.set64(slot[1], v);
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Flags outside translated code (state dumps, interrupt delivery)
+
+  /** The whole EFLAGS value (materialising lazy flags). */
+  flags(): number {
+    const saved = this.get32(L.CC_OP);
+    const status = flagsFromLazy(this);
+    this.set32(L.CC_OP, saved);
+    return (this.get32(L.EFLAGS) & ~0x8d5) | status | 2;
+  }
+
+  /** Sets EFLAGS (status flags become the lazy EFLAGS kind). */
+  setFlagsWord(v: number): void {
+    this.set32(L.EFLAGS, (v & ~0x8d5) | 2);
+    this.set32(L.CC_OP, 0);
+    this.set64(L.CC_SRC, BigInt(v & 0x8d5));
+    this.set64(L.CC_DST, BigInt(v & 0x8d5));
+    this.set64(L.CC_SRC2, BigInt(v & 0x8d5));
+  }
+
+  halted = false;
+
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // IrHost: guest memory through segmentation and paging
+
+  private get user(): boolean {
+    return (this.get32(L.MODE) & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
+  }
+
+  read(size: number, seg: number, lo: number, hi: number): number {
+    const mmu = this.mmu;
+    mmu.segment(seg, lo, hi, size, Access.Read);
+    return mmu.readLinear(mmu.linLo, mmu.linHi, size, this.user);
+  }
+
+  read64(seg: number, lo: number, hi: number): number {
+    const mmu = this.mmu;
+    mmu.segment(seg, lo, hi, 8, Access.Read);
+    const l = mmu.linLo, h = mmu.linHi, user = this.user;
+    if ((l & 0xfff) <= 4088) {
+      const p = mmu.translate(l, h, Access.Read, user);
+      if (p + 8 <= this.ramSize) {
+        this.hi64 = this.dv.getInt32(p + 4, true);
+        return this.dv.getInt32(p, true);
+      }
+      this.hi64 = mmu.physRead(p + 4, 4) | 0;
+      return mmu.physRead(p, 4) | 0;
+    }
+    // crossing a page: check the second half's page first (a fault must come before anything else)
+    const nlo = ((l >>> 0) + 4) | 0;
+    const nhi = (h + ((l >>> 0) + 4 > 0xffffffff ? 1 : 0)) | 0;
+    const loWord = mmu.readLinear(l, h, 4, user);
+    this.hi64 = mmu.readLinear(nlo, nhi, 4, user) | 0;
+    return loWord | 0;
+  }
+
+  write(size: number, seg: number, lo: number, hi: number, v: number): void {
+    const mmu = this.mmu;
+    mmu.segment(seg, lo, hi, size, Access.Write);
+    mmu.writeLinear(mmu.linLo, mmu.linHi, size, v, this.user);
+  }
+
+  write64(seg: number, lo: number, hi: number, vlo: number, vhi: number): void {
+    const mmu = this.mmu;
+    mmu.segment(seg, lo, hi, 8, Access.Write);
+    const l = mmu.linLo, h = mmu.linHi, user = this.user;
+    const nlo = ((l >>> 0) + 4) | 0;
+    const nhi = (h + ((l >>> 0) + 4 > 0xffffffff ? 1 : 0)) | 0;
+    if ((l & 0xfff) > 4088) mmu.translate(nlo, nhi, Access.Write, user); // fault before the first half lands
+    mmu.writeLinear(l, h, 4, vlo, user);
+    mmu.writeLinear(nlo, nhi, 4, vhi, user);
+  }
+
+  raise(vector: number, errorCode: number): never {
+    throw new GuestFault(vector, errorCode);
+  }
+
+  mmioRead(addr: number, size: number): number {
+    return this.bus.mmioRead(addr, size);
+  }
+  mmioWrite(addr: number, size: number, value: number): void {
+    this.bus.mmioWrite(addr, size, value);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Translation cache
+
+  /** Drops every translation that used physical page `page` (a write hit code). */
+  codeWritten(page: number): void {
+    const blocks = this.pageBlocks.get(page);
+    if (blocks) {
+      for (const b of blocks) this.dropBlock(b);
+      this.pageBlocks.delete(page);
+    }
+    this.mmu.unmarkCode(page);
+  }
+
+  private dropBlock(b: Block): void {
+    this.cache.delete(b.key);
+    for (const p of b.pages) this.pageBlocks.get(p)?.delete(b);
+  }
+
+  flushTranslations(): void {
+    this.cache.clear();
+    for (const p of this.pageBlocks.keys()) this.mmu.unmarkCode(p);
+    this.pageBlocks.clear();
+  }
+
+  get translationCount(): number {
+    return this.cache.size;
+  }
+
+  /** Translates the linear code address (lo, hi) for execution at the current privilege. */
+  fetchPhys(lo: number, hi: number): number {
+    return this.mmu.translate(lo, hi, Access.Exec, this.user);
+  }
+
+  private lookup(): Block {
+    const mode = this.mode;
+    const rip = this.rip;
+    const csBase = this.get64(L.segOff(1) + L.SEG_BASE);
+    const lin = (mode & 3) === 2 ? rip : BigInt.asUintN(32, rip + csBase);
+    const lo = Number(lin & 0xffffffffn) | 0;
+    const hi = Number(lin >> 32n) | 0;
+    const phys = this.fetchPhys(lo, hi);
+    const key = phys * 2048 + mode;
+    let b = this.cache.get(key);
+    if (b) return b;
+    const t = translateBlock(this, lin, rip, mode);
+    b = { prog: t.prog, key, pages: t.pages };
+    this.cache.set(key, b);
+    for (const p of t.pages) {
+      let set = this.pageBlocks.get(p);
+      if (!set) this.pageBlocks.set(p, (set = new Set()));
+      set.add(b);
+      this.mmu.markCode(p);
+    }
+    return b;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Run loop
+
+  /** Runs until `budget` more instructions have retired or something stops the CPU. */
+  run(budget: number): Stop {
+    const end = this.icount + budget;
+    this.stopRequested = false;
+    while (this.icount < end) {
+      if (this.shutdown) return Stop.Shutdown;
+      if (this.halted) return this.flags() & 0x200 ? Stop.Idle : Stop.Halt;
+      try {
+        const b = this.lookup();
+        this.onBlock?.(this.rip, b.prog);
+        interpret(b.prog, this);
+      } catch (e) {
+        if (!(e instanceof GuestFault)) throw e;
+        this.onException?.(e.vector, e.errorCode, this.rip);
+        deliverException(this, e.vector, e.errorCode);
+      }
+      if (this.stopRequested) return Stop.Requested;
+    }
+    return Stop.Budget;
+  }
+}
+
+import { H_CC_FLAGS } from './frontend/cc-helper.ts';
+import { HELPERS } from './ir/helpers.ts';
+function flagsFromLazy(cpu: Cpu): number {
+  return HELPERS[H_CC_FLAGS]!.fn(cpu) as number;
+}

@@ -1,0 +1,75 @@
+// Data movement: mov, lea, push/pop, xchg, movzx/movsx/movsxd, nop.
+import { OpKind } from '../../decoder/types.ts';
+import type { T, T32, T64 } from '../ir/builder.ts';
+import { sem } from './registry.ts';
+import type { Translator } from './translator.ts';
+
+sem(['mov', 'movabs'], (t) => {
+  const [d, s] = t.i.operands;
+  if (d!.kind === OpKind.Reg && d!.reg >> 8 !== 0) return t.fault(6); // segment/control registers: system.ts
+  if (s!.kind === OpKind.Reg && s!.reg >> 8 !== 0) return t.fault(6);
+  t.write(d!, t.read(s!));
+});
+
+sem('lea', (t) => {
+  const [d, s] = t.i.operands;
+  const a = t.ea(s!);
+  t.write(d!, d!.size === 8 ? a : t.lo32(a));
+});
+
+sem(['nop', 'pause', 'endbr64', 'endbr32', 'fwait'], () => {});
+
+sem(['push', 'pushw'], (t) => {
+  const o = t.i.operands[0]!;
+  const size = t.i.opSize;
+  let v: T;
+  if (o.kind === OpKind.Imm) v = size === 8 ? t.const64(BigInt(o.imm)) : t.const32(o.imm);
+  else {
+    v = t.read(o);
+    if (size === 8 && o.size !== 8) v = t.zext64(v as T32);
+  }
+  t.push(v, size);
+});
+
+sem(['pop', 'popw'], (t) => {
+  const o = t.i.operands[0]!;
+  const size = t.i.opSize;
+  if (o.kind === OpKind.Mem) {
+    // The address is computed with RSP already incremented (SDM: POP with an RSP-based memory operand).
+    const v = t.peek(size);
+    const sp = t.spAdd(t.sp(), size);
+    t.setSp(sp);
+    t.write(o, v);
+    return;
+  }
+  t.write(o, t.pop(size));
+});
+
+sem('xchg', (t) => {
+  const [a, b] = t.i.operands;
+  const va = t.read(a!);
+  const vb = t.read(b!);
+  // memory operand first so a fault leaves the register alone
+  if (b!.kind === OpKind.Mem) {
+    t.write(b!, va);
+    t.write(a!, vb);
+  } else {
+    t.write(a!, vb);
+    t.write(b!, va);
+  }
+});
+
+function extend(signed: boolean) {
+  return (t: Translator) => {
+    const [d, s] = t.i.operands;
+    let v = t.read(s!);
+    if (s!.size === 4 && d!.size === 8) v = signed ? t.sext64(v as T32) : t.zext64(v as T32);
+    else {
+      v = s!.size === 1 ? (signed ? t.sext8(v as T32) : t.zext8(v as T32)) : signed ? t.sext16(v as T32) : t.zext16(v as T32);
+      if (d!.size === 8) v = signed ? t.sext64(v as T32) : t.zext64(v as T32);
+    }
+    t.write(d!, v as T32 | T64);
+  };
+}
+sem('movzx', extend(false));
+sem(['movsx', 'movsxd'], extend(true));

@@ -1,0 +1,343 @@
+// The translator: the x86-facing API the instruction semantics (frontend/*.ts) are written against. It extends the
+// IR builder with guest registers, operands, effective addresses, the stack, lazy flags and block exits.
+//
+// Conventions for semantics authors:
+// - Values of 1, 2 or 4 bytes are T32 temps, 8-byte values T64. Operand reads return zero-extended values;
+//   arithmetic results may carry garbage above their size: writes and flag formulas mask.
+// - Precise exceptions: do every memory access and every check that can fault before the first write to guest
+//   state (registers, flags, RIP) of the instruction. Memory stores come after loads; a store that can fault comes
+//   before register updates (push stores, then updates RSP).
+// - An instruction that transfers control ends the block with jump()/branch(); everything else falls through.
+import { Cond, Op } from '../ir/ops.ts';
+import { IrBuilder, type T, type T32, type T64 } from '../ir/builder.ts';
+import { OpKind, RegClass, type Instruction, type Operand } from '../../decoder/types.ts';
+import * as L from '../layout.ts';
+import { codeBits, cplOf, stackBytes, type CodeSize } from '../mode.ts';
+import { CcKind, STATUS, Sized, ccToState, cfOf, ofOf, pfOf, sfOf, statusFlags, zfOf, type CcValues } from './flags.ts';
+import { H_CC_FLAGS } from './cc-helper.ts';
+
+const SS = 2;
+
+export class Translator extends IrBuilder {
+  readonly codeBits: CodeSize;
+  /** Stack pointer width in bytes (SS.B, or 8 in 64-bit mode). */
+  readonly stackSize: 2 | 4 | 8;
+  readonly cpl: number;
+  /** The instruction being translated, its address and the address after it. */
+  i!: Instruction;
+  rip = 0n;
+  next = 0n;
+  /** Set when the instruction ended the block (a control transfer, or a state change that needs a new lookup). */
+  ended = false;
+  /** Flags whose producing operation is known at translation time (this block), else null. */
+  private cc: CcValues | null = null;
+
+  constructor(readonly mode: number) {
+    super();
+    this.codeBits = codeBits(mode);
+    this.stackSize = stackBytes(mode);
+    this.cpl = cplOf(mode);
+  }
+
+  /** Starts an instruction. */
+  begin(i: Instruction, rip: bigint): void {
+    this.i = i;
+    this.rip = rip;
+    this.next = this.wrapIp(rip + BigInt(i.length));
+    this.insn(rip, i.length);
+  }
+
+  /** Instruction pointer arithmetic wraps at the code size (IP/EIP/RIP). */
+  wrapIp(v: bigint): bigint {
+    return this.codeBits === 64 ? BigInt.asUintN(64, v) : BigInt.asUintN(this.codeBits === 32 ? 32 : 16, v);
+  }
+
+  sized(size: number): Sized {
+    return new Sized(this, size);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // General-purpose registers (decoder register ids: class GPR, index 0-15, or 16-19 for AH CH DH BH)
+
+  reg(id: number, size: number): T {
+    const idx = id & 0xff;
+    if (size === 8) return this.ld64(L.gprOff(idx));
+    if (size === 4) return this.ld32(L.gprOff(idx));
+    if (size === 2) return this.ld16(L.gprOff(idx));
+    return idx >= 16 ? this.ld8(L.gprOff(idx - 16) + 1) : this.ld8(L.gprOff(idx));
+  }
+
+  /** Writes a GPR with x86's rules: 8/16-bit writes merge, 32-bit writes zero the upper half. */
+  setReg(id: number, size: number, v: T): void {
+    const idx = id & 0xff;
+    if (size === 8) this.st64(L.gprOff(idx), v as T64);
+    else if (size === 4) this.st64(L.gprOff(idx), this.zext64(v as T32));
+    else if (size === 2) this.st16(L.gprOff(idx), v as T32);
+    else if (idx >= 16) this.st8(L.gprOff(idx - 16) + 1, v as T32);
+    else this.st8(L.gprOff(idx), v as T32);
+  }
+
+  gpr(index: number, size: number): T {
+    return this.reg(index, size);
+  }
+  setGpr(index: number, size: number, v: T): void {
+    this.setReg(index, size, v);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Operands
+
+  /** The effective address (segment offset) of a memory operand, wrapped to the address size, as a T64. */
+  ea(o: Operand): T64 {
+    const as = this.i.addrSize;
+    if (o.base === ((RegClass.RIP << 8) | 0)) {
+      const target = this.next + BigInt(o.disp);
+      return this.const64(as === 8 ? BigInt.asUintN(64, target) : BigInt.asUintN(32, target));
+    }
+    if (as === 8) {
+      let a: T64 | null = o.base >= 0 ? (this.reg(o.base, 8) as T64) : null;
+      if (o.index >= 0) {
+        let x = this.reg(o.index, 8) as T64;
+        if (o.scale > 1) x = this.bin64(Op.SHL64, x, this.const64(Math.log2(o.scale)));
+        a = a !== null ? this.bin64(Op.ADD64, a, x) : x;
+      }
+      const disp = o.wide !== 0n ? o.wide : BigInt(o.disp);
+      if (a === null) return this.const64(disp);
+      return disp === 0n ? a : this.bin64(Op.ADD64, a, this.const64(disp));
+    }
+    let a: T32 | null = o.base >= 0 ? (this.reg(o.base, 4) as T32) : null;
+    if (o.index >= 0) {
+      let x = this.reg(o.index, 4) as T32;
+      if (o.scale > 1) x = this.bin32(Op.SHL32, x, this.const32(Math.log2(o.scale)));
+      a = a !== null ? this.bin32(Op.ADD32, a, x) : x;
+    }
+    const disp = this.const32(o.disp);
+    a = a !== null ? (o.disp !== 0 ? this.bin32(Op.ADD32, a, disp) : a) : disp;
+    if (as === 2) a = this.zext16(a);
+    return this.zext64(a);
+  }
+
+  /** Reads operand `n` of the current instruction (GPR, segment selector, memory, immediate). */
+  src(n: number): T {
+    return this.read(this.i.operands[n]!);
+  }
+
+  read(o: Operand): T {
+    switch (o.kind) {
+      case OpKind.Reg: {
+        const cls = o.reg >> 8;
+        if (cls === RegClass.GPR) return this.reg(o.reg, o.size);
+        if (cls === RegClass.SEG) return this.ld32(L.segOff(o.reg & 0xff) + L.SEG_SEL);
+        throw new Error(`read of register class ${cls} is not a GPR operand`);
+      }
+      case OpKind.Mem:
+        return this.load(o.size, o.seg, this.ea(o));
+      case OpKind.Imm:
+        return this.imm(o);
+      default:
+        throw new Error(`operand kind ${o.kind} cannot be read as a value`);
+    }
+  }
+
+  /** An immediate as a value of its operand size (sign-extended from its encoding). */
+  imm(o: Operand): T {
+    if (o.size === 8) return this.const64(o.wide !== 0n ? o.wide : BigInt(o.imm));
+    return this.const32(o.imm);
+  }
+
+  /** Writes operand `n` (GPR or memory). */
+  dst(n: number, v: T): void {
+    this.write(this.i.operands[n]!, v);
+  }
+
+  write(o: Operand, v: T): void {
+    if (o.kind === OpKind.Reg && o.reg >> 8 === RegClass.GPR) this.setReg(o.reg, o.size, v);
+    else if (o.kind === OpKind.Mem) this.store(o.size, o.seg, this.ea(o), v);
+    else throw new Error(`operand kind ${o.kind} cannot be written`);
+  }
+
+  /** Loads 1, 2, 4 (T32) or 8 (T64) bytes from seg:offset. */
+  load(size: number, seg: number, addr: T64): T {
+    if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new Error(`load of ${size} bytes`);
+    return this.ldm(size, seg, addr);
+  }
+  store(size: number, seg: number, addr: T64, v: T): void {
+    if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new Error(`store of ${size} bytes`);
+    this.stm(size, seg, addr, v);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Stack
+
+  /** The stack pointer as a T64 offset (SP/ESP zero-extended outside 64-bit stacks). */
+  sp(): T64 {
+    if (this.stackSize === 8) return this.reg(4, 8) as T64;
+    return this.zext64(this.stackSize === 4 ? (this.reg(4, 4) as T32) : (this.reg(4, 2) as T32));
+  }
+
+  /** Offsets `sp` by `delta` bytes, wrapped to the stack size. */
+  spAdd(sp: T64, delta: number): T64 {
+    const v = this.bin64(Op.ADD64, sp, this.const64(delta));
+    if (this.stackSize === 8) return v;
+    const lo = this.lo32(v);
+    return this.zext64(this.stackSize === 2 ? this.zext16(lo) : lo);
+  }
+
+  setSp(v: T64): void {
+    if (this.stackSize === 8) this.setReg(4, 8, v);
+    else this.setReg(4, this.stackSize, this.lo32(v));
+  }
+
+  /** Pushes `size` bytes: the store (which may fault) happens before RSP changes. */
+  push(v: T, size: number): void {
+    const sp = this.spAdd(this.sp(), -size);
+    this.store(size, SS, sp, v);
+    this.setSp(sp);
+  }
+
+  /** Pops `size` bytes; RSP is updated by the caller-visible order: value read first, then RSP. */
+  pop(size: number): T {
+    const sp = this.sp();
+    const v = this.load(size, SS, sp);
+    this.setSp(this.spAdd(sp, size));
+    return v;
+  }
+
+  /** Reads the value `pop` would return, without moving RSP (for instructions that must check before popping). */
+  peek(size: number, offset = 0): T {
+    const sp = offset ? this.spAdd(this.sp(), offset) : this.sp();
+    return this.load(size, SS, sp);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Flags
+
+  /** Records a flag-setting operation (lazily: flags are computed only when read). */
+  setFlags(kind: CcKind, size: number, dst: T, src: T, src2?: T): void {
+    const s = this.sized(size);
+    const v: CcValues = { kind, size, dst, src, src2: src2 ?? s.c(0) };
+    this.cc = v;
+    ccToState(this, v);
+  }
+
+  /** The lazy-flag operands, known statically or loaded from state through the helper. */
+  private ccValues(): CcValues {
+    if (this.cc) return this.cc;
+    // Unknown producer (an earlier block): materialise the status flags once, then use them as EFLAGS-kind.
+    const flags = this.call(H_CC_FLAGS, [], 32) as T32;
+    const v: CcValues = { kind: CcKind.EFLAGS, size: 4, dst: flags, src: flags, src2: flags };
+    this.cc = v;
+    return v;
+  }
+
+  /** The six status flags in EFLAGS positions. */
+  status(): T32 {
+    return statusFlags(this, this.ccValues());
+  }
+
+  /** The whole EFLAGS register. */
+  flags(): T32 {
+    return this.bin32(Op.OR32, this.bin32(Op.AND32, this.ld32(L.EFLAGS), this.const32(~STATUS)), this.status());
+  }
+
+  /**
+   * Writes EFLAGS bits selected by `mask` from `v` (popf, iret, sahf ...). Status bits become the lazy EFLAGS
+   * kind; the others go to the EFLAGS word. Bit 1 stays set.
+   */
+  setFlagsWord(v: T32, mask: number): void {
+    const statusMask = mask & STATUS;
+    if (statusMask) {
+      let st = this.bin32(Op.AND32, v, this.const32(statusMask));
+      if (statusMask !== STATUS) {
+        const keep = this.bin32(Op.AND32, this.status(), this.const32(STATUS & ~statusMask));
+        st = this.bin32(Op.OR32, st, keep);
+      }
+      this.setFlags(CcKind.EFLAGS, 4, st, st, st);
+    }
+    const other = mask & ~STATUS;
+    if (other) {
+      const old = this.bin32(Op.AND32, this.ld32(L.EFLAGS), this.const32(~other));
+      const nv = this.bin32(Op.OR32, old, this.bin32(Op.AND32, v, this.const32(other)));
+      this.st32(L.EFLAGS, this.bin32(Op.OR32, nv, this.const32(2)));
+    }
+  }
+
+  cf(): T32 {
+    return cfOf(this, this.ccValues());
+  }
+
+  /** Evaluates condition code `cc` (0-15 in jcc/setcc/cmovcc encoding order) to 0/1. */
+  cond(cc: number): T32 {
+    const v = this.ccValues();
+    const neg = cc & 1;
+    let r: T32;
+    const s = this.sized(v.size);
+    if (v.kind === CcKind.SUB && cc >= 2 && cc !== 8 && cc !== 9 && cc !== 10 && cc !== 11) {
+      // After cmp/sub the conditions are comparisons of the original operands.
+      const src1 = s.add(v.dst, v.src);
+      const a = s.mask(src1), b = s.mask(v.src);
+      const sa = s.sext(src1), sb = s.sext(v.src);
+      switch (cc >> 1) {
+        case 1: r = s.setcc(Cond.LTU, a, b); break; // b / ae
+        case 2: r = s.setcc(Cond.EQ, a, b); break; // e / ne
+        case 3: r = s.setcc(Cond.LEU, a, b); break; // be / a
+        case 6: r = s.setcc(Cond.LTS, sa, sb); break; // l / ge
+        default: r = s.setcc(Cond.LES, sa, sb); break; // le / g
+      }
+    } else {
+      switch (cc >> 1) {
+        case 0: r = ofOf(this, v); break;
+        case 1: r = cfOf(this, v); break;
+        case 2: r = zfOf(this, v); break;
+        case 3: r = this.bin32(Op.OR32, cfOf(this, v), zfOf(this, v)); break;
+        case 4: r = sfOf(this, v); break;
+        case 5: r = pfOf(this, v); break;
+        case 6: r = this.bin32(Op.XOR32, sfOf(this, v), ofOf(this, v)); break;
+        default: r = this.bin32(Op.OR32, zfOf(this, v), this.bin32(Op.XOR32, sfOf(this, v), ofOf(this, v))); break;
+      }
+    }
+    return neg ? this.bin32(Op.XOR32, r, this.const32(1)) : r;
+  }
+
+  /** Forgets statically known flags (after a helper that may have changed them). */
+  flagsUnknown(): void {
+    this.cc = null;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Control flow
+
+  /** Ends the block, continuing at a computed RIP. */
+  jump(target: T64): void {
+    this.exit(target);
+    this.ended = true;
+  }
+
+  /** Ends the block, continuing at a known RIP. */
+  jumpTo(target: bigint): void {
+    this.exitTo(this.wrapIp(target));
+    this.ended = true;
+  }
+
+  /** Ends the block with a two-way branch on `c` (non-zero: taken). */
+  branch(c: T32, taken: bigint, notTaken: bigint = this.next): void {
+    const l = this.label();
+    this.brz(c, l);
+    this.exitTo(this.wrapIp(taken));
+    this.place(l);
+    this.exitTo(this.wrapIp(notTaken));
+    this.ended = true;
+  }
+
+  /** Ends the block after this instruction without a control transfer (mode or translation state changed). */
+  endBlock(): void {
+    this.exitTo(this.next);
+    this.ended = true;
+  }
+
+  /** Raises an exception at this instruction and ends the block. */
+  fault(vector: number, errorCode = -1): void {
+    this.raise(vector, errorCode);
+    this.ended = true;
+  }
+}
