@@ -1,13 +1,15 @@
 // Data movement: mov, lea, push/pop, xchg, movzx/movsx/movsxd, nop.
-import { OpKind } from '../../decoder/types.ts';
+import { OpKind, RegClass } from '../../decoder/types.ts';
+import { movFromSystemReg, movToSystemReg } from '../system/movsys.ts';
 import type { T, T32, T64 } from '../ir/builder.ts';
 import { sem } from './registry.ts';
 import type { Translator } from './translator.ts';
 
 sem(['mov', 'movabs'], (t) => {
   const [d, s] = t.i.operands;
-  if (d!.kind === OpKind.Reg && d!.reg >> 8 !== 0) return t.fault(6); // segment/control registers: system.ts
-  if (s!.kind === OpKind.Reg && s!.reg >> 8 !== 0) return t.fault(6);
+  // Segment, control and debug registers are system state (system/movsys.ts).
+  if (d!.kind === OpKind.Reg && d!.reg >> 8 !== RegClass.GPR) return movToSystemReg(t);
+  if (s!.kind === OpKind.Reg && s!.reg >> 8 !== RegClass.GPR) return movFromSystemReg(t);
   t.write(d!, t.read(s!));
 });
 
