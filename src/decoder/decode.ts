@@ -542,14 +542,15 @@ function decodeInto(out: Instruction): void {
   if (badReg) bad = Invalid.Undefined;
   if (op.vsib && !bad) bad = gatherCheck(ops, isEvex);
 
-  if (prefixes & Pfx.LOCK) {
-    if (!(attrs & Attr.LOCK) || n === 0 || ops[0]!.kind !== OpKind.Mem) bad = bad || Invalid.BadLock;
-  }
   if (bad) {
     out.length = pos - start;
     fail(out, bad);
     return;
   }
+  // A misplaced LOCK is #UD, but the instruction is otherwise well formed: keep it, so a disassembler can show
+  // `lock psraw mm6,mm1` as objdump does.
+  const lockable = (attrs & Attr.LOCK) !== 0 && n > 0 && ops[0]!.kind === OpKind.Mem;
+  out.invalid = prefixes & Pfx.LOCK && !lockable ? Invalid.BadLock : Invalid.None;
 
   out.length = pos - start;
   out.mnemonic = e.mnemonic;

@@ -73,7 +73,7 @@ export enum Invalid {
   TooLong = 2,
   /** The bytes available ended before the instruction did (the caller fetches more or faults). */
   Truncated = 3,
-  /** LOCK prefix on an instruction or operand form that does not allow it: #UD. */
+  /** LOCK prefix on an instruction or operand form that does not allow it: #UD. Mnemonic and operands are kept. */
   BadLock = 4,
 }
 
