@@ -1,0 +1,58 @@
+// The accelerator contract: how the board drives a CPU backend. The software CPU (tcg) and KVM both implement it;
+// devices and loaders never know which one runs. Port I/O and MMIO are dispatched by the backend to the board's
+// buses (the same objects for both backends); run() returns to the board only for the exits it must act on.
+import type { CpuState } from '../cpu/state.ts';
+
+export type AccelName = 'tcg' | 'kvm';
+
+/** Where a backend sends guest port I/O and MMIO. */
+export interface IoHandler {
+  ioRead(port: number, size: number): number;
+  ioWrite(port: number, size: number, value: number): void;
+  mmioRead(addr: number, size: number): number;
+  mmioWrite(addr: number, size: number, value: number): void;
+}
+
+export type VcpuExit =
+  /** HLT with interrupts disabled: nothing will wake the vCPU. */
+  | { kind: 'halt' }
+  /** HLT with interrupts enabled: waiting for an interrupt (the board may inject one and run again). */
+  | { kind: 'idle' }
+  /** Triple fault / shutdown. */
+  | { kind: 'shutdown' }
+  /** requestStop() was called (a device asked to exit or reset, a signal, a timer, a switch point). */
+  | { kind: 'stopped' }
+  /** The budget given to run() is used up (instructions for tcg, exits for kvm). */
+  | { kind: 'budget' }
+  /** A single-step or breakpoint debug exit. */
+  | { kind: 'debug' }
+  /** The backend cannot continue (e.g. KVM_EXIT_INTERNAL_ERROR, a failed entry); the message says why. */
+  | { kind: 'error'; message: string };
+
+export interface Vcpu {
+  /** Runs until an exit; `budget` bounds the work (see VcpuExit budget). */
+  run(budget?: number): VcpuExit;
+  getState(): CpuState;
+  setState(state: CpuState): void;
+  /** Queues an external interrupt; it is delivered when the guest can take it. */
+  injectInterrupt(vector: number): void;
+  /** Makes a run() in progress (or the next one) return { kind: 'stopped' } as soon as possible. */
+  requestStop(): void;
+  /** Exits (or instructions, for tcg) so far: the unit of --after-exits switching. */
+  readonly exits: number;
+}
+
+export interface Accelerator {
+  readonly name: AccelName;
+  /** Creates the (single, for now) vCPU over the board's guest memory, with I/O going to `io`. */
+  createVcpu(io: IoHandler): Vcpu;
+  /** Releases host resources (file descriptors, mappings). */
+  close(): void;
+}
+
+export class AccelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AccelError';
+  }
+}
