@@ -37,10 +37,25 @@ export enum Stop {
   Requested = 'requested',
 }
 
-interface Block {
+export interface Block {
   prog: Program;
+  /** Cache key: physical address * 2048 + mode word. */
   key: number;
+  /** Physical pages the block's code came from. */
   pages: number[];
+  /** Times the block ran in the interpreter (the JIT's hotness counter). */
+  hits: number;
+  /** The block compiled by the JIT: runs it to its exit like interpret() does. */
+  compiled?: () => void;
+}
+
+/** A compiler tier plugged into the run loop (src/jit). */
+export interface BlockCompiler {
+  /** Interpreter runs of a block before it is compiled (0: compile before the first run). */
+  threshold: number;
+  compile(cpu: Cpu, block: Block): (() => void) | undefined;
+  /** A block was dropped (code written, cache flushed): forget anything compiled from it. */
+  dropped(block: Block): void;
 }
 
 const SEG_ORDER = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', 'ldtr', 'tr'] as const;
@@ -63,6 +78,8 @@ export class Cpu implements IrHost, MmuHost {
   pendingIrq = -1;
   /** MSRs without a home in the state block. */
   readonly msrs = new Map<number, bigint>();
+  /** The JIT tier, if enabled. */
+  jit?: BlockCompiler;
   /** Instruction trace hooks for --trace. */
   onBlock?: (rip: bigint, prog: Program) => void;
   onException?: (vector: number, errorCode: number, rip: bigint) => void;
@@ -306,9 +323,11 @@ export class Cpu implements IrHost, MmuHost {
   private dropBlock(b: Block): void {
     this.cache.delete(b.key);
     for (const p of b.pages) this.pageBlocks.get(p)?.delete(b);
+    if (b.compiled) this.jit?.dropped(b);
   }
 
   flushTranslations(): void {
+    if (this.jit) for (const b of this.cache.values()) if (b.compiled) this.jit.dropped(b);
     this.cache.clear();
     for (const p of this.pageBlocks.keys()) this.mmu.unmarkCode(p);
     this.pageBlocks.clear();
@@ -335,7 +354,7 @@ export class Cpu implements IrHost, MmuHost {
     let b = this.cache.get(key);
     if (b) return b;
     const t = translateBlock(this, lin, rip, mode);
-    b = { prog: t.prog, key, pages: t.pages };
+    b = { prog: t.prog, key, pages: t.pages, hits: 0 };
     this.cache.set(key, b);
     for (const p of t.pages) {
       let set = this.pageBlocks.get(p);
@@ -359,7 +378,12 @@ export class Cpu implements IrHost, MmuHost {
       try {
         const b = this.lookup();
         this.onBlock?.(this.rip, b.prog);
-        interpret(b.prog, this);
+        if (b.compiled) b.compiled();
+        else {
+          const jit = this.jit;
+          if (jit && b.hits++ >= jit.threshold && (b.compiled = jit.compile(this, b))) b.compiled();
+          else interpret(b.prog, this);
+        }
       } catch (e) {
         if (!(e instanceof GuestFault)) throw e;
         this.onException?.(e.vector, e.errorCode, this.rip);
