@@ -13,8 +13,8 @@ import { RIP } from './regs.ts';
 // ---------------------------------------------------------------------------------------------------------------
 // Compiled tables: strings parsed once into entries, switches into numeric-kind nodes.
 
-const enum K { Reg, Rm, Mod, Pfx, Osz, Asz, Mode, W, L, B }
-const KIND: Record<SwKind, K> = { reg: K.Reg, rm: K.Rm, mod: K.Mod, pfx: K.Pfx, osz: K.Osz, asz: K.Asz, mode: K.Mode, W: K.W, L: K.L, B: K.B };
+const enum K { Reg, Rm, Mod, Pfx, PfxOpt, Osz, Asz, Mode, W, L, B }
+const KIND: Record<SwKind, K> = { reg: K.Reg, rm: K.Rm, mod: K.Mod, pfx: K.Pfx, pfxopt: K.PfxOpt, osz: K.Osz, asz: K.Asz, mode: K.Mode, W: K.W, L: K.L, B: K.B };
 
 /** An entry with what the engine needs precomputed. */
 interface Op {
@@ -29,7 +29,7 @@ interface Op {
 }
 interface CSwitch {
   k: K;
-  c: CNode[];
+  c: (CNode | undefined)[];
   readsModrm: boolean;
 }
 type CNode = Op | CSwitch | null;
@@ -84,7 +84,9 @@ function compile(n: Node): CNode {
   if (typeof n === 'string') return compileEntry(parseEntry(n));
   if ('sw' in n) {
     const k = KIND[n.sw];
-    return { k, c: n.c.map(compile), readsModrm: k === K.Reg || k === K.Rm || k === K.Mod };
+    // pfxopt keeps `undefined` (fall back) apart from null (#UD)
+    const c = n.c.map((x) => (k === K.PfxOpt && x === undefined ? undefined : compile(x)));
+    return { k, c, readsModrm: k === K.Reg || k === K.Rm || k === K.Mod };
   }
   return compileEntry(n);
 }
@@ -374,6 +376,16 @@ function decodeInto(out: Instruction): void {
         mandatory = [0, 0x66, 0xf3, 0xf2][i]!;
         if (mandatory === 0x66) opsizeFree = false;
         break;
+      case K.PfxOpt: {
+        const c = s.c;
+        const r = lastRep === 0xf3 ? 2 : 3;
+        if (isVex || isEvex) i = vexPP;
+        else if (lastRep && c[r] !== undefined) i = r;
+        else i = prefixes & Pfx.OPSIZE && c[1] !== undefined ? 1 : 0;
+        mandatory = [0, 0x66, 0xf3, 0xf2][i]!;
+        if (mandatory === 0x66) opsizeFree = false;
+        break;
+      }
       case K.Osz: i = oszIndex(); break;
       case K.Asz: i = addrSize() === 2 ? 0 : addrSize() === 4 ? 1 : 2; break;
       case K.Mode: i = dmode === 64 ? 1 : dmode === 16 && s.c[2] ? 2 : 0; break;
@@ -467,7 +479,8 @@ function decodeInto(out: Instruction): void {
       case Loc.ModReg:
         o.kind = OpKind.Reg;
         o.reg = regFrom(s.rf, ((modrm >> 3) & 7) | ((rex & 4) << 1) | (vexR2 << 4), size);
-        if (s.rf === Rf.Seg && ((modrm >> 3) & 7) > 5) bad = Invalid.Undefined;
+        if (s.rf === Rf.Seg && (((modrm >> 3) & 7) > 5 || (i === 0 && ((modrm >> 3) & 7) === 1))) bad = Invalid.Undefined; // no mov to CS
+        if (s.rf === Rf.Cr && prefixes & Pfx.LOCK && dmode !== 64) o.reg |= 8; // AMD: LOCK MOV CR0 is CR8
         break;
       case Loc.ModRm:
       case Loc.ModRmReg:
@@ -549,7 +562,7 @@ function decodeInto(out: Instruction): void {
   }
   // A misplaced LOCK is #UD, but the instruction is otherwise well formed: keep it, so a disassembler can show
   // `lock psraw mm6,mm1` as objdump does.
-  const lockable = (attrs & Attr.LOCK) !== 0 && n > 0 && ops[0]!.kind === OpKind.Mem;
+  const lockable = ((attrs & Attr.LOCK) !== 0 && n > 0 && ops[0]!.kind === OpKind.Mem) || (op.crdr && dmode !== 64);
   out.invalid = prefixes & Pfx.LOCK && !lockable ? Invalid.BadLock : Invalid.None;
 
   out.length = pos - start;
@@ -559,6 +572,29 @@ function decodeInto(out: Instruction): void {
   out.flagsRead = op.fr;
   out.flagsWritten = op.fw;
   out.flagsUndefined = op.fu;
+  if (b === 0x9b && map === OpMap.Primary && !rex) foldWait(out);
+}
+
+/**
+ * FWAIT followed by an x87 instruction is one instruction, as objdump shows it: the no-wait control forms take their
+ * waiting names (`fstsw ax` is 9B DF E0), the others (which wait anyway) keep theirs. Semantically exact: every x87
+ * instruction but the fn* forms checks pending exceptions just as FWAIT does.
+ */
+function foldWait(out: Instruction): void {
+  const at = pos;
+  const first = start;
+  const next = decode(code, at, dmode, newInstruction()); // fresh: this may recurse (9B 9B ...)
+  const m = next.mnemonic;
+  const x87 = next.map === OpMap.Primary && next.opcode >= 0xd8 && next.opcode <= 0xdf;
+  if (next.invalid || !x87) {
+    start = first; // decode() above moved the module state; only `out` matters now
+    return;
+  }
+  const ops = out.operands;
+  Object.assign(out, next, { operands: ops, length: at - first + next.length, mnemonic: m.startsWith('fn') && m !== 'fnop' ? 'f' + m.slice(2) : m });
+  ops.length = 0;
+  for (const o of next.operands) ops.push({ ...o });
+  out.prefixCount = next.prefixCount;
 }
 
 /**

@@ -53,6 +53,7 @@
 // Switch nodes (helpers below) and what their cases are:
 //   reg(c0..c7)     ModRM.reg                    rm(c0..c7)   ModRM.rm (reached only with mod=3)
 //   mod(mem, reg)   ModRM.mod != 3 / == 3        pfx(none, p66, pF3, pF2)  mandatory prefix or VEX/EVEX pp
+//   pfxOpt(none, p66, pF3, pF2)  as pfx(), but an undefined case falls back (the prefix is then not mandatory)
 //   osz(o16, o32, o64)  effective operand size   asz(a16, a32, a64)  effective address size
 //   mode(legacy, long, m16?)  16/32-bit mode vs 64-bit mode; m16, if given, is taken in 16-bit mode instead of legacy
 //   W(w0, w1)       REX.W / VEX.W / EVEX.W       L(l0, l1, l2) VEX.L / EVEX.L'L
@@ -64,7 +65,7 @@
 
 import { Attr } from './types.ts';
 
-export type SwKind = 'reg' | 'rm' | 'mod' | 'pfx' | 'osz' | 'asz' | 'mode' | 'W' | 'L' | 'B';
+export type SwKind = 'reg' | 'rm' | 'mod' | 'pfx' | 'pfxopt' | 'osz' | 'asz' | 'mode' | 'W' | 'L' | 'B';
 export interface Switch {
   sw: SwKind;
   c: Node[];
@@ -77,6 +78,12 @@ export const reg = (...c: Node[]): Switch => sw('reg', pad(c, 8));
 export const rm = (...c: Node[]): Switch => sw('rm', pad(c, 8));
 export const mod = (mem: Node, reg: Node): Switch => sw('mod', [mem, reg]);
 export const pfx = (none: Node, p66?: Node, pF3?: Node, pF2?: Node): Switch => sw('pfx', [none, p66, pF3, pF2]);
+/**
+ * Like pfx(), for opcodes where a prefix is mandatory only in some cases: an `undefined` case means that prefix
+ * selects nothing here — F3/F2 fall back to the 66-or-none case, 66 to the none case and stays the operand-size
+ * prefix. (`null` still means #UD.)
+ */
+export const pfxOpt = (none: Node, p66?: Node, pF3?: Node, pF2?: Node): Switch => sw('pfxopt', [none, p66, pF3, pF2]);
 export const osz = (o16: Node, o32: Node, o64?: Node): Switch => sw('osz', [o16, o32, o64 ?? o32]);
 export const asz = (a16: Node, a32: Node, a64?: Node): Switch => sw('asz', [a16, a32, a64 ?? a32]);
 export const mode = (legacy: Node, long: Node, m16?: Node): Switch => sw('mode', [legacy, long, m16]);
