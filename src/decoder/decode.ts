@@ -2,7 +2,7 @@
 // immediates, and operand construction from the table's operand specs. Never throws on any input; never reads
 // more than 15 bytes.
 import {
-  Attr, Flag, Invalid, OpKind, OpMap, Pfx, RegClass, STATUS_FLAGS,
+  Attr, Flag, Invalid, OpKind, OpMap, Pfx, RegClass, STATUS_FLAGS, WalkUse,
   type Instruction, type Mode, type Operand,
 } from './types.ts';
 import { BCST_BY_W, Loc, Rf, Sz, parseEntry, type Entry, type Node, type OperandSpec, type SwKind } from './notation.ts';
@@ -13,8 +13,8 @@ import { RIP } from './regs.ts';
 // ---------------------------------------------------------------------------------------------------------------
 // Compiled tables: strings parsed once into entries, switches into numeric-kind nodes.
 
-const enum K { Reg, Rm, Mod, Pfx, PfxOpt, Osz, Asz, Mode, W, L, B }
-const KIND: Record<SwKind, K> = { reg: K.Reg, rm: K.Rm, mod: K.Mod, pfx: K.Pfx, pfxopt: K.PfxOpt, osz: K.Osz, asz: K.Asz, mode: K.Mode, W: K.W, L: K.L, B: K.B };
+const enum K { Reg, Rm, Mod, Pfx, PfxOpt, Osz, Asz, Mode, W, L, B, Suffix }
+const KIND: Record<SwKind, K> = { reg: K.Reg, rm: K.Rm, mod: K.Mod, pfx: K.Pfx, pfxopt: K.PfxOpt, osz: K.Osz, asz: K.Asz, mode: K.Mode, W: K.W, L: K.L, B: K.B, suffix: K.Suffix };
 
 /** An entry with what the engine needs precomputed. */
 interface Op {
@@ -79,14 +79,22 @@ function compileEntry(e: Entry): Op {
   return op;
 }
 
+const compiled = new WeakMap<object, CNode>();
+/** Compiles a table node; a source node shared by several cases compiles to one object (the walk compares them). */
 function compile(n: Node): CNode {
   if (n === null || n === undefined) return null;
   if (typeof n === 'string') return compileEntry(parseEntry(n));
+  let c = compiled.get(n);
+  if (c === undefined) compiled.set(n, (c = compileNode(n)));
+  return c;
+}
+
+function compileNode(n: Exclude<Node, string | null | undefined>): CNode {
   if ('sw' in n) {
     const k = KIND[n.sw];
     // pfxopt keeps `undefined` (fall back) apart from null (#UD)
     const c = n.c.map((x) => (k === K.PfxOpt && x === undefined ? undefined : compile(x)));
-    return { k, c, readsModrm: k === K.Reg || k === K.Rm || k === K.Mod };
+    return { k, c, readsModrm: k === K.Reg || k === K.Rm || k === K.Mod || k === K.Suffix };
   }
   return compileEntry(n);
 }
@@ -170,6 +178,7 @@ let mDisp = 0;
 let mDispSize = 0;
 let mSeg = 3;
 let imm8Is4 = -1; // the is4/imm8 byte once read
+let addressRead = false; // a suffix() switch already consumed SIB/displacement
 
 function newOperand(): Operand {
   return { kind: OpKind.None, size: 0, reg: 0, seg: 0, base: -1, index: -1, scale: 1, disp: 0, dispSize: 0, imm: 0, immSize: 0, wide: 0n, sel: 0, bcst: 0 };
@@ -179,7 +188,7 @@ export function newInstruction(): Instruction {
   return {
     length: 0, mnemonic: '(bad)', invalid: Invalid.None, mode: 64, operands: [], opSize: 4, addrSize: 8, prefixes: 0,
     segOverride: -1, prefixCount: 0, rex: 0, vexL: 0, vexW: 0, vexV: 0, evexAaa: 0, evexZ: 0, evexB: 0, evexRc: -1,
-    map: OpMap.Primary, opcode: 0, modrm: -1, mandatoryPrefix: 0, attrs: 0, feature: '', flagsRead: 0,
+    map: OpMap.Primary, opcode: 0, modrm: -1, mandatoryPrefix: 0, pfxCase: -1, walk: 0, entry: null, attrs: 0, feature: '', flagsRead: 0,
     flagsWritten: 0, flagsUndefined: 0,
   };
 }
@@ -213,6 +222,7 @@ function fail(out: Instruction, why: Invalid): void {
   out.mnemonic = '(bad)';
   out.operands.length = 0;
   out.attrs = 0;
+  out.entry = null;
   out.feature = '';
   out.flagsRead = out.flagsWritten = out.flagsUndefined = 0;
 }
@@ -230,6 +240,7 @@ function decodeInto(out: Instruction): void {
   mandatory = 0;
   opsizeFree = true;
   imm8Is4 = -1;
+  addressRead = false;
   out.invalid = Invalid.None;
 
   // ---- legacy prefixes and REX ----
@@ -360,6 +371,8 @@ function decodeInto(out: Instruction): void {
   out.prefixes = prefixes;
 
   // ---- walk the switches ----
+  let walk = 0;
+  let pfxCase = -1;
   let node: CNode | undefined = table[b] ?? null;
   while (node !== null && node !== undefined && 'k' in node) {
     const s: CSwitch = node;
@@ -375,6 +388,7 @@ function decodeInto(out: Instruction): void {
         else i = prefixes & Pfx.OPSIZE ? 1 : 0;
         mandatory = [0, 0x66, 0xf3, 0xf2][i]!;
         if (mandatory === 0x66) opsizeFree = false;
+        pfxCase = isVex || isEvex || s.c[i] !== s.c[0] ? i : 0;
         break;
       case K.PfxOpt: {
         const c = s.c;
@@ -384,18 +398,41 @@ function decodeInto(out: Instruction): void {
         else i = prefixes & Pfx.OPSIZE && c[1] !== undefined ? 1 : 0;
         mandatory = [0, 0x66, 0xf3, 0xf2][i]!;
         if (mandatory === 0x66) opsizeFree = false;
+        pfxCase = isVex || isEvex || c[i] !== c[0] ? i : 0;
         break;
       }
-      case K.Osz: i = oszIndex(); break;
-      case K.Asz: i = addrSize() === 2 ? 0 : addrSize() === 4 ? 1 : 2; break;
+      case K.Osz: {
+        const o66 = (prefixes & Pfx.OPSIZE) !== 0 && opsizeFree;
+        const w = (rex >> 3) & 1;
+        i = oszCase(o66, w);
+        if (o66 && s.c[i] !== s.c[oszCase(false, w)]) walk |= WalkUse.OSZ66;
+        if (w && s.c[i] !== s.c[oszCase(o66, 0)]) walk |= WalkUse.OSZW;
+        break;
+      }
+      case K.Asz: {
+        const a67 = (prefixes & Pfx.ADDRSIZE) !== 0;
+        i = aszCase(a67);
+        if (a67 && s.c[i] !== s.c[aszCase(false)]) walk |= WalkUse.ASZ67;
+        break;
+      }
       case K.Mode: i = dmode === 64 ? 1 : dmode === 16 && s.c[2] ? 2 : 0; break;
-      case K.W: i = isVex || isEvex ? vexW : (rex >> 3) & 1; break;
+      case K.W:
+        i = isVex || isEvex ? vexW : (rex >> 3) & 1;
+        if (s.c[0] !== s.c[1]) walk |= WalkUse.W;
+        break;
       case K.L: i = vexL; break;
       case K.B: i = rex & 1; break;
+      case K.Suffix:
+        if (modrm < 0xc0) readAddress(addrSize());
+        addressRead = true;
+        i = rd8();
+        break;
     }
     node = s.c[i] ?? null;
   }
   out.mandatoryPrefix = mandatory;
+  out.pfxCase = pfxCase;
+  out.walk = walk;
   out.modrm = modrm;
 
   if (!node) {
@@ -447,7 +484,7 @@ function decodeInto(out: Instruction): void {
 
   // ---- ModRM memory operand: SIB and displacement ----
   if (modrm >= 0 && modrm < 0xc0 && !op.crdr) {
-    readAddress(aSize);
+    if (!addressRead) readAddress(aSize);
     if (e.operands.some(isVsib) && sibIndex < 0) bad = Invalid.Undefined; // VSIB needs a SIB byte
   }
 
@@ -567,6 +604,7 @@ function decodeInto(out: Instruction): void {
 
   out.length = pos - start;
   out.mnemonic = e.mnemonic;
+  out.entry = e;
   out.attrs = attrs;
   out.feature = e.feature;
   out.flagsRead = op.fr;
@@ -619,10 +657,16 @@ function peek(): number {
   return pos < limit ? code[pos]! : 0;
 }
 
-function oszIndex(): number {
-  const o66 = (prefixes & Pfx.OPSIZE) !== 0 && opsizeFree;
-  if (dmode === 64) return rex & 8 ? 2 : o66 ? 0 : 1;
+/** The osz() case for a given 66/REX.W combination in the current mode. */
+function oszCase(o66: boolean, w: number): number {
+  if (dmode === 64) return w ? 2 : o66 ? 0 : 1;
   return (dmode === 16) !== o66 ? 0 : 1;
+}
+
+/** The asz() case with or without 67 in the current mode. */
+function aszCase(a67: boolean): number {
+  if (dmode === 64) return a67 ? 1 : 2;
+  return (dmode === 16) !== a67 ? 0 : 1;
 }
 
 function addrSize(): number {

@@ -58,6 +58,7 @@
 //   mode(legacy, long, m16?)  16/32-bit mode vs 64-bit mode; m16, if given, is taken in 16-bit mode instead of legacy
 //   W(w0, w1)       REX.W / VEX.W / EVEX.W       L(l0, l1, l2) VEX.L / EVEX.L'L
 //   B(b0, b1)       REX.B (only 90: nop vs xchg r8,rAX)
+//   suffix({byte: node})  3DNow!: the imm8 after the ModRM/SIB/displacement selects the operation
 // osz() sees the operand size from 66/REX.W before @d64/@f64 apply: in 64-bit mode REX.W gives o64, 66 gives o16,
 // neither gives o32 (so `9C` is o32 there: objdump's `pushf`; `66 9C` o16: `pushfw`).
 // Near branches follow AMD64 (this CPU model is AMD Zen): @d64, so 66 makes them 16-bit, as objdump decodes them.
@@ -65,7 +66,7 @@
 
 import { Attr } from './types.ts';
 
-export type SwKind = 'reg' | 'rm' | 'mod' | 'pfx' | 'pfxopt' | 'osz' | 'asz' | 'mode' | 'W' | 'L' | 'B';
+export type SwKind = 'reg' | 'rm' | 'mod' | 'pfx' | 'pfxopt' | 'osz' | 'asz' | 'mode' | 'W' | 'L' | 'B' | 'suffix';
 export interface Switch {
   sw: SwKind;
   c: Node[];
@@ -90,6 +91,8 @@ export const mode = (legacy: Node, long: Node, m16?: Node): Switch => sw('mode',
 export const W = (w0: Node, w1: Node): Switch => sw('W', [w0, w1]);
 export const L = (l0: Node, l1?: Node, l2?: Node): Switch => sw('L', [l0, l1, l2]);
 export const B = (b0: Node, b1: Node): Switch => sw('B', [b0, b1]);
+/** 3DNow!: the byte after the ModRM operand bytes is an opcode suffix; cases by its value. */
+export const suffix = (cases: Record<number, Node>): Switch => sw('suffix', Array.from({ length: 256 }, (_, i) => cases[i] ?? null));
 
 function pad(c: Node[], n: number): Node[] {
   if (c.length > n) throw new Error(`switch with ${c.length} cases, at most ${n}`);

@@ -24,7 +24,7 @@ export function regName(id: number, size: number): string {
     case RegClass.CR:
       return `cr${i}`;
     case RegClass.DR:
-      return `db${i}`;
+      return `dr${i}`;
     case RegClass.MMX:
       return `mm${i}`;
     case RegClass.XMM:

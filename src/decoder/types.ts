@@ -1,3 +1,5 @@
+import type { Entry } from './notation.ts';
+
 // The decoded form of one x86 instruction: what the disassembler prints and what the CPU front end and the JIT
 // consume. Plain numbers everywhere (no strings on the hot path except the mnemonic) so a decoded instruction is
 // cheap to produce and to switch on.
@@ -135,6 +137,14 @@ export enum Flag {
 }
 export const STATUS_FLAGS = 0x8d5; // CF PF AF ZF SF OF
 
+/** What the table walk consulted (`Instruction.walk`): prefixes that chose between different table cases. */
+export enum WalkUse {
+  OSZ66 = 1, // an osz() switch took another case because of 66
+  OSZW = 2, // an osz() switch took another case because of REX.W
+  ASZ67 = 4, // an asz() switch took another case because of 67
+  W = 8, // a W() switch with different cases was consulted
+}
+
 /** Opcode map an instruction came from (`Instruction.map`). */
 export enum OpMap {
   Primary = 0, // one-byte
@@ -184,6 +194,15 @@ export interface Instruction {
   opcode: number;
   /** The prefix a pfx() table switch consumed as part of the opcode (0x66, 0xf3, 0xf2), or 0. */
   mandatoryPrefix: number;
+  /**
+   * The case a pfx()/pfxOpt() switch took (0 none, 1 66, 2 F3, 3 F2; a case identical to the no-prefix case counts
+   * as 0), or -1 if no such switch was on the path.
+   */
+  pfxCase: number;
+  /** WalkUse bits. */
+  walk: number;
+  /** The table entry the instruction was decoded from; null if invalid. */
+  entry: Entry | null;
   /** ModRM byte or -1. */
   modrm: number;
   /** Attr bits. */

@@ -335,7 +335,7 @@ export class ElfFile {
       const descsz = view.getUint32(p + 4, true);
       const type = view.getUint32(p + 8, true);
       const nameOff = p + 12;
-      const descOff = nameOff + up(namesz);
+      const descOff = up(nameOff + namesz); // padding is relative to the start of the note data
       if (descOff > buf.length || descOff + descsz > buf.length) throw new ElfError(`${what}: truncated note`);
       let nameEnd = nameOff + namesz;
       while (nameEnd > nameOff && buf[nameEnd - 1] === 0) nameEnd--;
@@ -344,7 +344,7 @@ export class ElfFile {
         type,
         desc: buf.subarray(descOff, descOff + descsz),
       });
-      p = descOff + up(descsz);
+      p = up(descOff + descsz);
     }
     if (p < buf.length && buf.length - p >= 4) throw new ElfError(`${what}: truncated note header`);
     return out;

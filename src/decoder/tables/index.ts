@@ -7,13 +7,14 @@ import { map0fSse } from './map0f-sse.ts';
 import { map0f38Gp } from './map0f38-gp.ts';
 import { map0f38Sse } from './map0f38-sse.ts';
 import { map0f3a } from './map0f3a.ts';
+import { amd3dnow } from './amd3dnow.ts';
 import { vex0f, vex0f38, vex0f3a } from './vex.ts';
 import { evex0f, evex0f38, evex0f3a } from './evex.ts';
 
 /** Legacy (non-VEX) maps, indexed by OpMap: primary, 0F, 0F38, 0F3A. */
 export const LEGACY: Node[][] = [
   mergeMaps(primary, x87),
-  mergeMaps(map0fGp, map0fSse),
+  mergeMaps(map0fGp, map0fSse, amd3dnow),
   mergeMaps(map0f38Gp, map0f38Sse),
   mergeMaps(map0f3a),
 ];
