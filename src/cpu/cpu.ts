@@ -83,6 +83,10 @@ export class Cpu implements IrHost, MmuHost {
   /** Instruction trace hooks for --trace. */
   onBlock?: (rip: bigint, prog: Program) => void;
   onException?: (vector: number, errorCode: number, rip: bigint) => void;
+  /** A block was translated: its linear start address, RIP, mode word and instruction count. */
+  onTranslate?: (lin: bigint, rip: bigint, mode: number, insns: number) => void;
+  /** An instruction with no semantics was met (it raises #UD). */
+  onUnimplemented?: (mnemonic: string, rip: bigint) => void;
 
   private readonly cache = new Map<number, Block>();
   private readonly pageBlocks = new Map<number, Set<Block>>();
@@ -354,6 +358,7 @@ export class Cpu implements IrHost, MmuHost {
     let b = this.cache.get(key);
     if (b) return b;
     const t = translateBlock(this, lin, rip, mode);
+    this.onTranslate?.(lin, rip, mode, t.insns);
     b = { prog: t.prog, key, pages: t.pages, hits: 0 };
     this.cache.set(key, b);
     for (const p of t.pages) {
