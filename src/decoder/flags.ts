@@ -45,7 +45,7 @@ const table: Record<string, string> = {
   clc: 'w:C', stc: 'w:C', cmc: 'r:C w:C',
   cld: 'w:D', std: 'w:D', cli: 'w:I', sti: 'w:I',
   clac: 'w:X', stac: 'w:X',
-  sahf: 'w:SZAPC', lahf: 'r:SZAPC',
+  sahf: 'w:SZAPC', lahf: 'r:SZAPC', salc: 'r:C',
   // whole-register reads and writes
   pushf: 'r:OSZAPCDITX', pushfw: 'r:OSZAPCDITX', pushfd: 'r:OSZAPCDITX',
   popf: ALL, popfw: ALL, popfd: ALL,

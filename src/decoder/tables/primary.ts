@@ -160,7 +160,9 @@ m[0xd2] = grp2('Eb,CL');
 m[0xd3] = grp2('Ev,CL');
 m[0xd4] = 'aam Ib @i64 @fault';
 m[0xd5] = 'aad Ib @i64';
-// D6 (salc) is undocumented: objdump and the SDM leave it undefined.
+// D6 (salc, AL = CF ? 0xff : 0) is undocumented and objdump calls it (bad), but this CPU executes it outside
+// 64-bit mode (checked natively), so the machine decodes it.
+m[0xd6] = 'salc @i64';
 m[0xd7] = 'xlat'; // implicit operand: BYTE PTR ds:[rBX+AL] (segment overridable)
 
 m[0xe0] = 'loopne Jb @jcc @d64';
