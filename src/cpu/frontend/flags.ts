@@ -169,6 +169,8 @@ export function afOf(b: IrBuilder, v: CcValues): T32 {
     }
     case CcKind.INC: return b.setcc32(Cond.EQ, b.bin32(Op.AND32, s.low32(v.dst), b.const32(0xf)), b.const32(0));
     case CcKind.DEC: return b.setcc32(Cond.EQ, b.bin32(Op.AND32, s.low32(v.dst), b.const32(0xf)), b.const32(0xf));
+    // undefined in the manuals; AMD Zen sets AF after every shift with a non-zero count (checked natively)
+    case CcKind.SHL: case CcKind.SHR: case CcKind.SAR: return b.const32(1);
     default: return b.const32(0);
   }
 }

@@ -1,0 +1,231 @@
+// String instructions movs/cmps/scas/lods/stos, with REP/REPE/REPNE (ins/outs are with the I/O instructions).
+//
+// rSI/rDI/rCX are SI/ESI/RSI ... by address size (a 32-bit address size writes ESI, clearing the upper half); the
+// source segment is DS unless overridden, the destination is always ES; DF selects the direction.
+// REP is precise and interruptible: one execution of the instruction does one iteration and leaves RIP on the
+// instruction while more remain (programs are loop-free, re-executing the instruction is the loop), so a fault
+// leaves the registers of the faulting iteration and interrupts are taken between iterations. F2 on movs/lods/stos
+// repeats like F3 (as the hardware does).
+//
+// REP MOVS/STOS first try a helper that moves whole page-sized runs of elements in RAM at once (bounded per
+// execution, registers updated after each run so a fault between runs is still precise); whatever it cannot do
+// (MMIO, an element straddling pages, address wrap-around) falls to the one-iteration path.
+import { Op } from '../ir/ops.ts';
+import type { T, T32, T64 } from '../ir/builder.ts';
+import { defineHelper } from '../ir/helpers.ts';
+import { Pfx } from '../../decoder/types.ts';
+import * as L from '../layout.ts';
+import { Access } from '../mmu.ts';
+import { GuestFault } from '../fault.ts';
+import { ModeBits } from '../mode.ts';
+import type { Cpu } from '../cpu.ts';
+import { CcKind } from './flags.ts';
+import { sem } from './registry.ts';
+import type { Translator } from './translator.ts';
+
+const RAX = 0, RCX = 1, RSI = 6, RDI = 7;
+const ES = 0;
+
+/** The address of [seg:rSI] / [seg:rDI] from the register value at the address size. */
+function addrOf(t: Translator, v: T): T64 {
+  const as = t.i.addrSize;
+  return as === 8 ? (v as T64) : t.zext64(v as T32);
+}
+
+/** Element size (+1/-1 by DF, times `size`) at the address size. */
+function step(t: Translator, size: number): T {
+  const df = t.bin32(Op.AND32, t.bin32(Op.SHR32, t.ld32(L.EFLAGS), t.const32(10)), t.const32(1));
+  if (t.i.addrSize === 8) return t.select64(df, t.const64(-size), t.const64(size));
+  return t.select32(df, t.const32(-size), t.const32(size));
+}
+
+interface Iter {
+  /** The element size. */
+  size: number;
+  /** true for cmps/scas (REPE/REPNE test ZF after each iteration). */
+  compares: boolean;
+}
+
+/**
+ * Wraps one iteration `body` with the REP logic: nothing happens when rCX is 0, rCX counts down after the
+ * iteration, and the block ends with a branch back to this instruction while the repetition goes on.
+ */
+function stringOp(compares: boolean, body: (t: Translator, it: Iter) => void) {
+  return (t: Translator) => {
+    const size = t.i.operands.find((o) => o.size)!.size;
+    const rep = (t.i.prefixes & (Pfx.REP | Pfx.REPNE)) !== 0;
+    if (!rep) {
+      body(t, { size, compares });
+      return;
+    }
+    const as = t.i.addrSize;
+    const z = t.sized(as);
+    if (!compares && t.i.mnemonic !== 'lods') {
+      const src = t.i.mnemonic === 'movs' ? t.i.operands[1]!.seg : 0;
+      t.call(H_REP_BULK, [t.const32((t.i.mnemonic === 'movs' ? 1 : 0) | (size << 4) | (as << 8) | (src << 12))]);
+    }
+    const cnt = t.gpr(RCX, as);
+    const work = t.label();
+    t.brz(z.isZero(cnt), work); // rCX != 0: go to the iteration
+    t.exitTo(t.next); // rCX = 0: nothing to do
+    t.place(work);
+    body(t, { size, compares });
+    const left = z.sub(cnt, z.c(1));
+    t.setGpr(RCX, as, left);
+    let more = t.bin32(Op.XOR32, z.isZero(left), t.const32(1));
+    if (compares) {
+      // REPE (F3) goes on while equal, REPNE (F2) while not equal
+      const zf = t.cond(t.i.prefixes & Pfx.REP ? 4 : 5);
+      more = t.bin32(Op.AND32, more, zf);
+    }
+    t.branch(more, t.rip, t.next);
+  };
+}
+
+/** Advances rSI and/or rDI by one element. */
+function advance(t: Translator, size: number, si: T | null, di: T | null): void {
+  const as = t.i.addrSize;
+  const z = t.sized(as);
+  const d = step(t, size);
+  if (si) t.setGpr(RSI, as, z.add(si, d));
+  if (di) t.setGpr(RDI, as, z.add(di, d));
+}
+
+sem('movs', stringOp(false, (t, { size }) => {
+  const src = t.i.operands[1]!;
+  const si = t.gpr(RSI, t.i.addrSize);
+  const di = t.gpr(RDI, t.i.addrSize);
+  const v = t.load(size, src.seg, addrOf(t, si));
+  t.store(size, ES, addrOf(t, di), v);
+  advance(t, size, si, di);
+}));
+
+sem('stos', stringOp(false, (t, { size }) => {
+  const di = t.gpr(RDI, t.i.addrSize);
+  t.store(size, ES, addrOf(t, di), t.reg(RAX, size));
+  advance(t, size, null, di);
+}));
+
+sem('lods', stringOp(false, (t, { size }) => {
+  const src = t.i.operands[1]!;
+  const si = t.gpr(RSI, t.i.addrSize);
+  const v = t.load(size, src.seg, addrOf(t, si));
+  t.setReg(RAX, size, v);
+  advance(t, size, si, null);
+}));
+
+sem('cmps', stringOp(true, (t, { size }) => {
+  const src = t.i.operands[0]!;
+  const si = t.gpr(RSI, t.i.addrSize);
+  const di = t.gpr(RDI, t.i.addrSize);
+  const a = t.load(size, src.seg, addrOf(t, si));
+  const b = t.load(size, ES, addrOf(t, di));
+  advance(t, size, si, di);
+  t.setFlags(CcKind.SUB, size, t.sized(size).sub(a, b), b);
+}));
+
+sem('scas', stringOp(true, (t, { size }) => {
+  const di = t.gpr(RDI, t.i.addrSize);
+  const b = t.load(size, ES, addrOf(t, di));
+  const a = t.reg(RAX, size);
+  advance(t, size, null, di);
+  t.setFlags(CcKind.SUB, size, t.sized(size).sub(a, b), b);
+}));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Bulk REP MOVS/STOS
+
+/** Bytes moved per execution at most (the instruction then re-executes: interrupts get their chance). */
+const BULK_LIMIT = 0x10000;
+
+const MASK: Record<number, bigint> = { 2: 0xffffn, 4: 0xffffffffn, 8: 0xffffffffffffffffn };
+
+/** The run of at most `max` elements from offset `off` (direction `dir`) that stays within one page and segment. */
+interface Run {
+  n: number;
+  /** Physical address of the run's lowest byte, or -1 (not RAM). */
+  phys: number;
+}
+
+function linearOf(cpu: Cpu, seg: number, off: bigint, size: number, access: Access): number {
+  cpu.mmu.segment(seg, Number(off & 0xffffffffn) | 0, Number(off >> 32n) | 0, size, access);
+  return cpu.mmu.linLo;
+}
+
+function run(cpu: Cpu, seg: number, off: bigint, size: number, dir: number, max: number, access: Access, user: boolean): Run {
+  const mmu = cpu.mmu;
+  const pageOff = linearOf(cpu, seg, off, size, access) & 0xfff;
+  if (pageOff + size > 4096) return { n: 0, phys: -1 }; // straddles a page boundary
+  const n = Math.min(max, dir > 0 ? Math.floor((4096 - pageOff) / size) : Math.floor(pageOff / size) + 1);
+  const low = dir > 0 ? off : off - BigInt((n - 1) * size);
+  mmu.segment(seg, Number(low & 0xffffffffn) | 0, Number(low >> 32n) | 0, n * size, access); // limits of the whole run
+  const p = mmu.translate(mmu.linLo, mmu.linHi, access, user);
+  return { n, phys: p + n * size <= cpu.ramSize ? p : -1 };
+}
+
+function bulk(cpu: Cpu, spec: number): void {
+  const movs = (spec & 1) !== 0;
+  const size = (spec >> 4) & 15;
+  const as = (spec >> 8) & 15;
+  const srcSeg = (spec >> 12) & 7;
+  const user = (cpu.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
+  const dir = cpu.get32(L.EFLAGS) & 0x400 ? -1 : 1;
+  const mask = MASK[as]!;
+  const get = (r: number) => cpu.get64(L.gprOff(r)) & mask;
+  const set = (r: number, v: bigint) => cpu.set64(L.gprOff(r), as === 8 ? v : as === 4 ? v & mask : (cpu.get64(L.gprOff(r)) & ~mask) | (v & mask));
+  const u8 = cpu.u8;
+  const dv = cpu.dv;
+  let count = get(RCX);
+  let si = movs ? get(RSI) : 0n;
+  let di = get(RDI);
+  let budget = BULK_LIMIT;
+  while (count > 0n && budget >= size) {
+    let max = Math.min(Number(count < 0x100000n ? count : 0x100000n), Math.floor(budget / size));
+    // the reads come first, as in an iteration
+    const src = movs ? run(cpu, srcSeg, si, size, dir, max, Access.Read, user) : { n: max, phys: 0 };
+    max = Math.min(max, src.n);
+    const dst = run(cpu, ES, di, size, dir, max, Access.Write, user);
+    const n = Math.min(max, dst.n);
+    if (n <= 0 || src.phys < 0 || dst.phys < 0) return;
+    const bytes = n * size;
+    // a run in the other direction starts at its highest element; the offsets must not wrap within the run
+    const span = BigInt(bytes - size);
+    if (dir > 0 ? di + span > mask || si + span > mask : di < span || si < span) return;
+    const d0 = dst.phys + (dst.n - n) * (dir > 0 ? 0 : size); // lowest byte of the n elements actually moved
+    const s0 = src.phys + (src.n - n) * (dir > 0 ? 0 : size);
+    for (let pg = Math.floor(d0 / 4096); pg <= Math.floor((d0 + bytes - 1) / 4096); pg++) if (cpu.mmu.codePages[pg]) cpu.codeWritten(pg);
+    if (movs) {
+      // element order matters only when the runs overlap so that a later read would see an earlier write
+      const clash = dir > 0 ? d0 > s0 && d0 < s0 + bytes : d0 < s0 && d0 + bytes > s0;
+      if (!clash) u8.copyWithin(d0, s0, s0 + bytes);
+      else if (dir > 0) for (let i = 0; i < bytes; i += size) u8.copyWithin(d0 + i, s0 + i, s0 + i + size);
+      else for (let i = bytes - size; i >= 0; i -= size) u8.copyWithin(d0 + i, s0 + i, s0 + i + size);
+    } else {
+      const v = cpu.get64(L.gprOff(RAX));
+      if (size === 1) u8.fill(Number(v & 0xffn), d0, d0 + bytes);
+      else if (size === 2) for (let i = 0; i < bytes; i += 2) dv.setUint16(d0 + i, Number(v & 0xffffn), true);
+      else if (size === 4) for (let i = 0; i < bytes; i += 4) dv.setUint32(d0 + i, Number(v & 0xffffffffn), true);
+      else for (let i = 0; i < bytes; i += 8) dv.setBigUint64(d0 + i, v, true);
+    }
+    const delta = BigInt(dir * bytes);
+    count -= BigInt(n);
+    di = (di + delta) & mask;
+    if (movs) si = (si + delta) & mask;
+    set(RCX, count);
+    set(RDI, di);
+    if (movs) set(RSI, si);
+    budget -= bytes;
+  }
+}
+
+/**
+ * Moves as many elements as it can in bulk; never raises: anything that would fault (or is not plain RAM) is left
+ * to the one-iteration path, which then faults precisely.
+ */
+const H_REP_BULK = defineHelper('rep_bulk', [32], 0, true, (h, spec) => {
+  try {
+    bulk(h as Cpu, Number(spec));
+  } catch (e) {
+    if (!(e instanceof GuestFault)) throw e;
+  }
+});
