@@ -11,7 +11,11 @@ import { ModeBits, makeMode } from './mode.ts';
 import { ATTR_DB, ATTR_L, packAttr, unpackAttr } from './segattr.ts';
 import { GPR_NAMES, type CpuState, type SegmentState } from './state.ts';
 import { translateBlock } from './frontend/block.ts';
-import { deliverException } from './system/deliver.ts';
+import { deliverException, deliverInterrupt } from './system/deliver.ts';
+import { MSR_TSC, readTsc, writeTsc } from './system/msr.ts';
+
+/** Thrown through a running block when it writes to its own code (see Cpu.codeWritten). */
+const SMC_RESTART = { smcRestart: true };
 
 /** Bytes the CPU needs after guest RAM in the memory (state block + TLB). */
 export const CPU_EXTRA_BYTES = L.STATE_SIZE + TLB_SIZE;
@@ -47,6 +51,13 @@ export interface Block {
   hits: number;
   /** The block compiled by the JIT: runs it to its exit like interpret() does. */
   compiled?: () => void;
+  /** The RIP it was translated for (the same physical code can be reached at other RIPs: aliases, CS bases). */
+  rip: bigint;
+  /** Instructions in the block. */
+  insns: number;
+  /** For a block whose last instruction continues on the next linear page: that page and where it mapped. */
+  lin2?: bigint;
+  phys2?: number;
 }
 
 /** A compiler tier plugged into the run loop (src/jit). */
@@ -69,13 +80,22 @@ export class Cpu implements IrHost, MmuHost {
   readonly ramSize: number;
   readonly mmu: Mmu;
   icount = 0;
+  /** The icount at which the current run() stops (compiled code chains blocks only below it). */
+  runEnd = 0;
   hi64 = 0;
   /** Set by requestStop(): the run loop returns at the next block boundary. */
   private stopRequested = false;
   /** A triple fault happened. */
   shutdown = false;
-  /** Pending external interrupt vector (from the interrupt controller), or -1. */
+  /** Pending external interrupt vector (from the interrupt controller), or -1. Taken when EFLAGS.IF allows. */
   pendingIrq = -1;
+  /** Called when the CPU accepts the pending interrupt (the controller's INTA). */
+  onIrqAck?: (vector: number) => void;
+  /** A non-maskable interrupt is pending; NMIs are blocked from delivery until the next IRET. */
+  nmiPending = false;
+  nmiBlocked = false;
+  /** STI (setting IF) or MOV/POP SS ran: no interrupt before the next instruction. */
+  irqShadow = false;
   /** MSRs without a home in the state block. */
   readonly msrs = new Map<number, bigint>();
   /** The JIT tier, if enabled. */
@@ -89,6 +109,11 @@ export class Cpu implements IrHost, MmuHost {
   onUnimplemented?: (mnemonic: string, rip: bigint) => void;
 
   private readonly cache = new Map<number, Block>();
+  /** The block running now and the instruction count when it started (self-modifying code detection). */
+  private running: Block | undefined;
+  private runningStart = 0;
+  /** The next block is translated one instruction long and not cached (after a write into the running block). */
+  private singleInsnNext = false;
   private readonly pageBlocks = new Map<number, Set<Block>>();
   private s: number; // state base in i32 units
 
@@ -170,7 +195,7 @@ export class Cpu implements IrHost, MmuHost {
       cr0: this.get64(L.CR0), cr2: this.get64(L.CR2), cr3: this.get64(L.CR3), cr4: this.get64(L.CR4),
       cr8: this.get64(L.CR8), efer: this.get64(L.EFER),
       dr: [0, 1, 2, 3, 4, 5].map((i) => this.get64(L.DR + 8 * i)),
-      msrs: new Map([...this.stateMsrs()].concat([...this.msrs])),
+      msrs: new Map([...this.stateMsrs()].concat([...this.msrs], [[MSR_TSC, readTsc(this)]])),
       halted: this.halted,
     };
   }
@@ -199,7 +224,10 @@ export class Cpu implements IrHost, MmuHost {
     this.set64(L.EFER, st.efer);
     st.dr.forEach((v, i) => this.set64(L.DR + 8 * i, v));
     this.msrs.clear();
-    for (const [k, v] of st.msrs) if (!this.setStateMsr(k, v)) this.msrs.set(k, v);
+    for (const [k, v] of st.msrs) {
+      if (k === MSR_TSC) writeTsc(this, v);
+      else if (!this.setStateMsr(k, v)) this.msrs.set(k, v);
+    }
     this.halted = st.halted;
     // CPL: SS.DPL is the architectural CPL holder (CS.RPL may differ for conforming code).
     const pe = (st.cr0 & 1n) !== 0n;
@@ -314,24 +342,35 @@ export class Cpu implements IrHost, MmuHost {
   // ---------------------------------------------------------------------------------------------------------
   // Translation cache
 
-  /** Drops every translation that used physical page `page` (a write hit code). */
+  /**
+   * Drops every translation that used physical page `page` (a write is about to hit code). If the page holds the
+   * running block and instructions after the writing one remain in it, the write must not happen yet: the block is
+   * abandoned before it (the instruction has changed no register yet) and its instruction runs again as a block of
+   * its own, so the instructions after it are fetched anew (x86 self-modifying code takes effect at once).
+   */
   codeWritten(page: number): void {
+    const r = this.running;
+    const abandon = r !== undefined && r.pages.includes(page) && this.icount - this.runningStart < r.insns;
     const blocks = this.pageBlocks.get(page);
     if (blocks) {
       for (const b of blocks) this.dropBlock(b);
       this.pageBlocks.delete(page);
     }
     this.mmu.unmarkCode(page);
+    if (abandon) {
+      this.singleInsnNext = true;
+      throw SMC_RESTART;
+    }
   }
 
   private dropBlock(b: Block): void {
     this.cache.delete(b.key);
     for (const p of b.pages) this.pageBlocks.get(p)?.delete(b);
-    if (b.compiled) this.jit?.dropped(b);
+    this.jit?.dropped(b);
   }
 
   flushTranslations(): void {
-    if (this.jit) for (const b of this.cache.values()) if (b.compiled) this.jit.dropped(b);
+    if (this.jit) for (const b of this.cache.values()) this.jit.dropped(b);
     this.cache.clear();
     for (const p of this.pageBlocks.keys()) this.mmu.unmarkCode(p);
     this.pageBlocks.clear();
@@ -349,17 +388,37 @@ export class Cpu implements IrHost, MmuHost {
   private lookup(): Block {
     const mode = this.mode;
     const rip = this.rip;
-    const csBase = this.get64(L.segOff(1) + L.SEG_BASE);
-    const lin = (mode & 3) === 2 ? rip : BigInt.asUintN(32, rip + csBase);
+    let lin: bigint;
+    if ((mode & 3) === 2) {
+      // 64-bit code: RIP must be canonical
+      const top = rip >> 47n;
+      if (top !== 0n && top !== 0x1ffffn) throw new GuestFault(13, 0);
+      lin = rip;
+    } else {
+      if (rip > BigInt(this.get32(L.segOff(1) + L.SEG_LIMIT) >>> 0)) throw new GuestFault(13, 0);
+      lin = BigInt.asUintN(32, rip + this.get64(L.segOff(1) + L.SEG_BASE));
+    }
     const lo = Number(lin & 0xffffffffn) | 0;
     const hi = Number(lin >> 32n) | 0;
     const phys = this.fetchPhys(lo, hi);
     const key = phys * 2048 + mode;
     let b = this.cache.get(key);
-    if (b) return b;
+    if (b) {
+      if (b.rip === rip && (b.lin2 === undefined || this.probeFetch(b.lin2) === b.phys2)) return b;
+      this.dropBlock(b);
+    }
+    if (this.singleInsnNext) {
+      this.singleInsnNext = false;
+      const t = translateBlock(this, lin, rip, mode, 1);
+      return { prog: t.prog, key: -1, pages: [], hits: 0, rip, insns: t.insns };
+    }
     const t = translateBlock(this, lin, rip, mode);
     this.onTranslate?.(lin, rip, mode, t.insns);
-    b = { prog: t.prog, key, pages: t.pages, hits: 0 };
+    b = { prog: t.prog, key, pages: t.pages, hits: 0, rip, insns: t.insns };
+    if (t.pages.length > 1) {
+      b.lin2 = (lin & ~0xfffn) + 0x1000n;
+      b.phys2 = t.pages[1]!;
+    }
     this.cache.set(key, b);
     for (const p of t.pages) {
       let set = this.pageBlocks.get(p);
@@ -370,26 +429,65 @@ export class Cpu implements IrHost, MmuHost {
     return b;
   }
 
+  /** The physical page a linear code page maps to now, or -1 if fetching from it would fault. */
+  private probeFetch(lin: bigint): number {
+    try {
+      return Math.floor(this.fetchPhys(Number(lin & 0xffffffffn) | 0, Number((lin >> 32n) & 0xffffffffn) | 0) / 4096);
+    } catch (e) {
+      if (e instanceof GuestFault) return -1;
+      throw e;
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------------------
   // Run loop
+
+  /** Delivers a pending NMI, or a pending external interrupt if EFLAGS.IF is set. */
+  private takeInterrupt(): void {
+    if (this.nmiPending && !this.nmiBlocked) {
+      this.nmiPending = false;
+      this.nmiBlocked = true;
+      this.halted = false;
+      deliverInterrupt(this, 2, true);
+    } else if (this.pendingIrq >= 0 && this.get32(L.EFLAGS) & 0x200) {
+      const v = this.pendingIrq;
+      this.pendingIrq = -1;
+      this.halted = false;
+      this.onIrqAck?.(v);
+      deliverInterrupt(this, v);
+    }
+  }
 
   /** Runs until `budget` more instructions have retired or something stops the CPU. */
   run(budget: number): Stop {
     const end = this.icount + budget;
+    this.runEnd = end;
     this.stopRequested = false;
     while (this.icount < end) {
       if (this.shutdown) return Stop.Shutdown;
-      if (this.halted) return this.flags() & 0x200 ? Stop.Idle : Stop.Halt;
+      if ((this.nmiPending && !this.nmiBlocked) || (this.pendingIrq >= 0 && this.get32(L.EFLAGS) & 0x200)) {
+        // after STI or MOV SS exactly one more instruction runs before the interrupt
+        if (this.irqShadow) this.singleInsnNext = true;
+        else this.takeInterrupt();
+      }
+      this.irqShadow = false;
+      if (this.shutdown) return Stop.Shutdown;
+      if (this.halted) return this.get32(L.EFLAGS) & 0x200 ? Stop.Idle : Stop.Halt;
       try {
         const b = this.lookup();
         this.onBlock?.(this.rip, b.prog);
+        this.running = b;
+        this.runningStart = this.icount;
         if (b.compiled) b.compiled();
         else {
           const jit = this.jit;
-          if (jit && b.hits++ >= jit.threshold && (b.compiled = jit.compile(this, b))) b.compiled();
+          if (jit && b.key >= 0 && b.hits++ >= jit.threshold && (b.compiled = jit.compile(this, b))) b.compiled();
           else interpret(b.prog, this);
         }
+        this.running = undefined;
       } catch (e) {
+        this.running = undefined;
+        if (e === SMC_RESTART) continue;
         if (!(e instanceof GuestFault)) throw e;
         this.onException?.(e.vector, e.errorCode, this.rip);
         deliverException(this, e.vector, e.errorCode);

@@ -3,7 +3,8 @@
 // The TLB lives in the WebAssembly.Memory right after the CPU state block, so JIT'd code can check it inline:
 // two direct-mapped tables (supervisor, user accesses) of TLB_ENTRIES entries of 32 bytes:
 //   +0  read tag  (i64: linear >> 12, or -1)      +16 exec tag (i64)
-//   +8  write tag (i64)                            +24 physical page address (u32)   +28 flags (u32, TLB_GLOBAL)
+//   +8  write tag (i64)                            +24 physical page address (u32)   +28 flags (u32: TLB_GLOBAL,
+//                                                      and the page size's shift in bits 8-15 for pages above 4 KiB)
 // A tag is set only when that access is allowed at that privilege with no side effect left to do: the write tag
 // needs the dirty bit already set, RAM (not MMIO), and a page that holds no translated code. Everything else takes
 // the slow path here: page walk, accessed/dirty updates, #PF, MMIO, self-modifying-code detection.
@@ -84,7 +85,11 @@ export class Mmu {
 
   flushAll(): void {
     this.h.i32.fill(-1, this.tlb32, this.tlb32 + (TLB_SIZE >> 2));
+    this.largeCached = false;
   }
+
+  /** Some TLB entry may come from a page larger than 4 KiB (INVLPG must then look for it). */
+  private largeCached = false;
 
   /** CR3 write: everything but global entries (when CR4.PGE). */
   flushNonGlobal(): void {
@@ -95,12 +100,24 @@ export class Mmu {
     }
   }
 
-  /** INVLPG: the entry for this linear page in both tables. */
+  /** INVLPG: the entries for the page holding this linear address (all 4 KiB pieces of a large page). */
   flushPage(lo: number, hi: number): void {
+    const i32 = this.h.i32;
     const vlo = ((hi << 20) | (lo >>> 12)) | 0;
+    const vhi = hi >>> 12;
     for (let t = 0; t < 2; t++) {
       const e = this.tlb32 + ((t * TLB_ENTRIES + (vlo & (TLB_ENTRIES - 1))) * TLB_ENTRY >> 2);
-      this.h.i32.fill(-1, e, e + 6);
+      i32.fill(-1, e, e + 6);
+    }
+    if (!this.largeCached) return;
+    for (let e = this.tlb32, end = this.tlb32 + (TLB_SIZE >> 2); e < end; e += TLB_ENTRY >> 2) {
+      const shift = (i32[e + 7]! >> 8) & 0xff;
+      if (shift <= 12) continue;
+      // the entry's page number from any valid tag
+      const k = i32[e] !== -1 || i32[e + 1] !== -1 ? 0 : i32[e + 2] !== -1 || i32[e + 3] !== -1 ? 2 : 4;
+      const tlo = i32[e + k]!, thi = i32[e + k + 1]!;
+      if (tlo === -1 && thi === -1) continue;
+      if (thi === vhi && tlo >>> (shift - 12) === vlo >>> (shift - 12)) i32.fill(-1, e, e + 6);
     }
   }
 
@@ -200,6 +217,7 @@ export class Mmu {
     let nx = false;
     let global = false;
     let dirty = true;
+    let pageShift = 12;
     if (!(cr0 & CR0_PG)) {
       page = (lo & ~0xfff) >>> 0;
       void perms;
@@ -232,7 +250,7 @@ export class Mmu {
           if (!longMode && level === 3 && (elo & 0x1e6)) rsvd = true;
           if (level === 4 && elo & PTE_PS) rsvd = true;
           if (rsvd) return fault(true);
-          entries.push(addr);
+          if (longMode || level !== 3) entries.push(addr); // legacy PAE PDPTEs have no accessed bit
           if (ehi < 0) nx = true;
           if (!(longMode === false && level === 3)) perms &= elo;
           const leaf = level === 1 || (level <= 3 && elo & PTE_PS && (level !== 3 || longMode));
@@ -245,6 +263,7 @@ export class Mmu {
             const frameLo = (elo & ~0xfff & ~(big ? (1 << shift) - 1 : 0)) >>> 0;
             const inPage = big ? (lo & ((1 << shift) - 1) & ~0xfff) >>> 0 : 0;
             page = physAddr(frameLo, ehi & PHYS_HI_MASK) + inPage;
+            pageShift = shift;
             global = (elo & PTE_G) !== 0 && (cr4 & CR4_PGE) !== 0;
             dirty = (elo & PTE_D) !== 0;
             break;
@@ -267,6 +286,7 @@ export class Mmu {
             return fault(true);
           }
           page = ((pde & 0xffc00000) >>> 0) + ((pde >>> 13) & 0xff) * 0x100000000 + ((lo & 0x3ff000) >>> 0);
+          pageShift = 22;
           global = (pde & PTE_G) !== 0 && (cr4 & CR4_PGE) !== 0;
           dirty = (pde & PTE_D) !== 0;
         } else {
@@ -301,17 +321,18 @@ export class Mmu {
       const canRead = (!user || userPage) && !smap;
       const canWrite = canRead && (writable || (!user && !wp)) && dirty;
       const canExec = (!user || userPage) && !nx && !(!user && userPage && cr4 & CR4_SMEP);
-      this.fillTlb(e, vlo, vhi, page, canRead, canWrite, canExec, global);
+      this.fillTlb(e, vlo, vhi, page, canRead, canWrite, canExec, global, pageShift);
       return page + (lo & 0xfff);
     }
-    this.fillTlb(e, vlo, vhi, page, true, true, true, false);
+    this.fillTlb(e, vlo, vhi, page, true, true, true, false, 12);
     return page + (lo & 0xfff);
   }
 
   /** True while an instruction makes an explicit data access (SMAP honours EFLAGS.AC only for those). */
   explicitAccess = true;
 
-  private fillTlb(e: number, vlo: number, vhi: number, page: number, r: boolean, w: boolean, x: boolean, g: boolean): void {
+  private fillTlb(e: number, vlo: number, vhi: number, page: number, r: boolean, w: boolean, x: boolean, g: boolean, shift: number): void {
+    if (shift > 12) this.largeCached = true;
     const i32 = this.h.i32;
     const ram = page + 4096 <= this.h.ramSize;
     const code = ram && this.codePages[page / 4096] === 1;
@@ -322,7 +343,7 @@ export class Mmu {
     i32[e + 4] = x && ram ? vlo : -1;
     i32[e + 5] = x && ram ? vhi : -1;
     i32[e + 6] = page | 0;
-    i32[e + 7] = g ? TLB_GLOBAL : 0;
+    i32[e + 7] = (g ? TLB_GLOBAL : 0) | (shift << 8);
   }
 
   private pageFault(lo: number, hi: number, access: Access, user: boolean, present: boolean, rsvd: boolean): never {

@@ -32,7 +32,7 @@ export interface TranslatedBlock {
 const window = new Uint8Array(16);
 const insn = newInstruction();
 
-export function translateBlock(h: BlockHost, lin: bigint, rip: bigint, mode: number): TranslatedBlock {
+export function translateBlock(h: BlockHost, lin: bigint, rip: bigint, mode: number, maxInsns = MAX_BLOCK_INSNS): TranslatedBlock {
   const t = new Translator(mode);
   const bits = codeBits(mode);
   const pages = new Set<number>();
@@ -41,7 +41,7 @@ export function translateBlock(h: BlockHost, lin: bigint, rip: bigint, mode: num
   let curLin = lin;
   let curRip = rip;
   let firstPage = -1;
-  for (; n < MAX_BLOCK_INSNS; n++) {
+  for (; n < maxInsns; n++) {
     const fetched = fetchWindow(h, curLin, n === 0);
     if (!fetched) break; // the next instruction's fetch would fault: it starts a block of its own
     decode(window, 0, bits, insn);

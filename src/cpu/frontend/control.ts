@@ -4,6 +4,7 @@ import type { T32, T64 } from '../ir/builder.ts';
 import { OpKind } from '../../decoder/types.ts';
 import { CC } from '../../decoder/tables/primary.ts';
 import { sem } from './registry.ts';
+import { farCallSem, farJmpSem, isFarBranch } from './sys-control.ts';
 import type { Translator } from './translator.ts';
 
 /** The target of a relative branch operand. */
@@ -20,6 +21,7 @@ function indirectTarget(t: Translator): T64 {
 
 sem('jmp', (t) => {
   const o = t.i.operands[0]!;
+  if (isFarBranch(t.i)) return farJmpSem(t); // far forms: system/far.ts
   if (o.kind === OpKind.Rel) t.jumpTo(relTarget(t));
   else if (o.kind === OpKind.Reg || o.kind === OpKind.Mem) t.jump(indirectTarget(t));
   else t.fault(6);
@@ -29,6 +31,7 @@ CC.forEach((cc, i) => sem(`j${cc}`, (t) => t.branch(t.cond(i), relTarget(t))));
 
 sem(['call', 'callw'], (t) => {
   const o = t.i.operands[0]!;
+  if (isFarBranch(t.i)) return farCallSem(t);
   const size = t.i.opSize;
   const ret = size === 8 ? t.const64(t.next) : t.const32(Number(t.next & 0xffffffffn));
   if (o.kind === OpKind.Rel) {

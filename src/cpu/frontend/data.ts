@@ -3,6 +3,7 @@ import { OpKind, RegClass } from '../../decoder/types.ts';
 import { movFromSystemReg, movToSystemReg } from '../system/movsys.ts';
 import type { T, T32, T64 } from '../ir/builder.ts';
 import { sem } from './registry.ts';
+import { popSegment } from './sys-priv.ts';
 import type { Translator } from './translator.ts';
 
 sem(['mov', 'movabs'], (t) => {
@@ -35,13 +36,17 @@ sem(['push', 'pushw'], (t) => {
 
 sem(['pop', 'popw'], (t) => {
   const o = t.i.operands[0]!;
+  if (o.kind === OpKind.Reg && o.reg >> 8 === RegClass.SEG) return popSegment(t); // system/sys-priv.ts
   const size = t.i.opSize;
   if (o.kind === OpKind.Mem) {
     // The address is computed with RSP already incremented (SDM: POP with an RSP-based memory operand).
     const v = t.peek(size);
     const sp = t.spAdd(t.sp(), size);
-    t.setSp(sp);
+    // Store first unless the address uses RSP (precise exceptions; self-modifying-code restarts rely on it too).
+    const usesSp = (o.base & 0xff) === 4 && o.base >> 8 === RegClass.GPR || (o.index & 0xff) === 4 && o.index >> 8 === RegClass.GPR;
+    if (usesSp) t.setSp(sp);
     t.write(o, v);
+    if (!usesSp) t.setSp(sp);
     return;
   }
   t.write(o, t.pop(size));

@@ -1,7 +1,9 @@
 // I/O permission: CPL <= IOPL passes; otherwise (protected mode, and always in virtual-8086 mode) the TSS I/O
-// permission bitmap decides. Faults #GP(0).
+// permission bitmap decides: the bits of all the ports accessed must be clear, and the two bitmap bytes read must lie
+// within the TSS limit. Faults #GP(0). The bitmap reads are implicit supervisor accesses.
 import * as L from '../layout.ts';
 import { GuestFault, Vec } from '../fault.ts';
+import { sysRead } from './desc.ts';
 import type { Cpu } from '../cpu.ts';
 
 export function checkIoPermission(cpu: Cpu, port: number, size: number): void {
@@ -18,10 +20,7 @@ export function checkIoPermission(cpu: Cpu, port: number, size: number): void {
   const limit = cpu.get32(tr + L.SEG_LIMIT) >>> 0;
   if ((type !== 9 && type !== 11) || limit < 0x67) throw new GuestFault(Vec.GP, 0);
   const base = cpu.get64(tr + L.SEG_BASE);
-  const rd = (off: number, n: number) => {
-    const a = base + BigInt(off);
-    return cpu.mmu.readLinear(Number(a & 0xffffffffn) | 0, Number(a >> 32n) | 0, n, false);
-  };
+  const rd = (off: number, n: 2) => sysRead(cpu, base + BigInt(off), n);
   const mapBase = rd(0x66, 2);
   const byte = mapBase + (port >> 3);
   if (byte + 1 > limit) throw new GuestFault(Vec.GP, 0);

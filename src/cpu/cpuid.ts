@@ -1,0 +1,150 @@
+// CPUID: the one CPU model the software CPU presents. An AMD-style x86-64 processor that advertises exactly what kemu
+// implements: every feature bit below names instructions that have semantics (test/cpu-sys-cpuid.test.ts checks
+// that against the semantics registry), and the control-register and EFER bits the model accepts follow from it.
+// No x87/MMX/SSE yet (they arrive with the Linux milestone), no APIC, no XSAVE.
+import { PHYS_BITS } from './mmu.ts';
+
+export const VENDOR = 'AuthenticAMD';
+export const BRAND = 'kemu software x86-64 CPU';
+/** Family 17h (Zen) as encoded: base family 0xF + extended family 0x8. */
+export const FAMILY = 0x17;
+export const MODEL = 0x01;
+export const STEPPING = 0x2;
+export const LINEAR_BITS = 48;
+/** The TSC runs at this fixed rate (also CPUID 0x80000007 says it is invariant). */
+export const TSC_HZ = 1_000_000_000;
+
+export interface Feature {
+  /** Name as Linux's /proc/cpuinfo spells it. */
+  name: string;
+  leaf: number;
+  subleaf?: number;
+  reg: 'eax' | 'ebx' | 'ecx' | 'edx';
+  bit: number;
+  /** Instructions the feature brings (objdump mnemonics); a test checks each has semantics. */
+  mnemonics?: string[];
+  /** The decoder's feature tag of its instructions (all entries with it must have semantics). */
+  decoderFeature?: string;
+}
+
+const CMOV = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'].map((c) => 'cmov' + c);
+
+/** What the model advertises. */
+export const FEATURES: Feature[] = [
+  // leaf 1 EDX
+  { name: 'de', leaf: 1, reg: 'edx', bit: 2 },
+  { name: 'pse', leaf: 1, reg: 'edx', bit: 3 },
+  { name: 'tsc', leaf: 1, reg: 'edx', bit: 4, mnemonics: ['rdtsc'] },
+  { name: 'msr', leaf: 1, reg: 'edx', bit: 5, mnemonics: ['rdmsr', 'wrmsr'] },
+  { name: 'pae', leaf: 1, reg: 'edx', bit: 6 },
+  { name: 'cx8', leaf: 1, reg: 'edx', bit: 8, mnemonics: ['cmpxchg8b'] },
+  { name: 'sep', leaf: 1, reg: 'edx', bit: 11, mnemonics: ['sysenter', 'sysexit', 'sysexitd'] },
+  { name: 'mtrr', leaf: 1, reg: 'edx', bit: 12, mnemonics: ['rdmsr', 'wrmsr'] },
+  { name: 'pge', leaf: 1, reg: 'edx', bit: 13 },
+  { name: 'cmov', leaf: 1, reg: 'edx', bit: 15, mnemonics: CMOV },
+  { name: 'pat', leaf: 1, reg: 'edx', bit: 16 },
+  { name: 'pse36', leaf: 1, reg: 'edx', bit: 17 },
+  { name: 'clflush', leaf: 1, reg: 'edx', bit: 19, decoderFeature: 'clflush' },
+  // leaf 1 ECX
+  { name: 'cx16', leaf: 1, reg: 'ecx', bit: 13, decoderFeature: 'cx16' },
+  { name: 'movbe', leaf: 1, reg: 'ecx', bit: 22, decoderFeature: 'movbe' },
+  { name: 'popcnt', leaf: 1, reg: 'ecx', bit: 23, decoderFeature: 'popcnt' },
+  // leaf 7.0 EBX/ECX
+  { name: 'bmi1', leaf: 7, subleaf: 0, reg: 'ebx', bit: 3, decoderFeature: 'bmi1' },
+  { name: 'smep', leaf: 7, subleaf: 0, reg: 'ebx', bit: 7 },
+  { name: 'bmi2', leaf: 7, subleaf: 0, reg: 'ebx', bit: 8, decoderFeature: 'bmi2' },
+  { name: 'adx', leaf: 7, subleaf: 0, reg: 'ebx', bit: 19, decoderFeature: 'adx' },
+  { name: 'smap', leaf: 7, subleaf: 0, reg: 'ebx', bit: 20, decoderFeature: 'smap' },
+  { name: 'clflushopt', leaf: 7, subleaf: 0, reg: 'ebx', bit: 23, decoderFeature: 'clflushopt' },
+  { name: 'clwb', leaf: 7, subleaf: 0, reg: 'ebx', bit: 24, decoderFeature: 'clwb' },
+  { name: 'rdpid', leaf: 7, subleaf: 0, reg: 'ecx', bit: 22, decoderFeature: 'rdpid' },
+  // leaf 0x80000001 ECX/EDX (the AMD copies of the leaf 1 EDX bits are added below)
+  { name: 'lahf_lm', leaf: 0x80000001, reg: 'ecx', bit: 0, mnemonics: ['lahf', 'sahf'] },
+  { name: 'abm', leaf: 0x80000001, reg: 'ecx', bit: 5, decoderFeature: 'lzcnt' },
+  { name: '3dnowprefetch', leaf: 0x80000001, reg: 'ecx', bit: 8, mnemonics: ['prefetch', 'prefetchw'] },
+  { name: 'syscall', leaf: 0x80000001, reg: 'edx', bit: 11, mnemonics: ['syscall', 'sysret', 'sysretd', 'sysretq'] },
+  { name: 'nx', leaf: 0x80000001, reg: 'edx', bit: 20 },
+  { name: 'pdpe1gb', leaf: 0x80000001, reg: 'edx', bit: 26 },
+  { name: 'rdtscp', leaf: 0x80000001, reg: 'edx', bit: 27, decoderFeature: 'rdtscp' },
+  { name: 'lm', leaf: 0x80000001, reg: 'edx', bit: 29, mnemonics: ['swapgs', 'iretq', 'retfq'] },
+  // leaf 0x80000007 EDX
+  { name: 'constant_tsc', leaf: 0x80000007, reg: 'edx', bit: 8 },
+];
+
+/** Leaf 1 EDX bits AMD repeats in leaf 0x80000001 EDX. */
+const AMD_MIRRORED = 0x0183f3ff;
+
+const has = (name: string): boolean => FEATURES.some((f) => f.name === name);
+
+/** CR4 bits the model accepts (a write with any other bit set raises #GP). */
+export const CR4_SUPPORTED =
+  (1 << 2) /* TSD */ | (has('de') ? 1 << 3 : 0) | (1 << 4) /* PSE */ | (1 << 5) /* PAE */ | (1 << 7) /* PGE */ |
+  (has('smep') ? 1 << 20 : 0) | (has('smap') ? 1 << 21 : 0);
+
+/** EFER bits the model accepts: SCE, LME, LMA (read-only), NXE. */
+export const EFER_SUPPORTED = 0x1 | 0x100 | 0x400 | 0x800;
+
+function regs(leaf: number, subleaf: number): [number, number, number, number] {
+  let a = 0, b = 0, c = 0, d = 0;
+  for (const f of FEATURES) {
+    if (f.leaf !== leaf || (f.subleaf !== undefined && f.subleaf !== subleaf)) continue;
+    const m = 1 << f.bit;
+    if (f.reg === 'eax') a |= m;
+    else if (f.reg === 'ebx') b |= m;
+    else if (f.reg === 'ecx') c |= m;
+    else d |= m;
+  }
+  return [a, b, c, d];
+}
+
+const str4 = (s: string, i: number): number =>
+  (s.charCodeAt(i) | 0) | ((s.charCodeAt(i + 1) | 0) << 8) | ((s.charCodeAt(i + 2) | 0) << 16) | ((s.charCodeAt(i + 3) | 0) << 24);
+
+const SIGNATURE = STEPPING | ((MODEL & 0xf) << 4) | (0xf << 8) | ((MODEL >> 4) << 16) | ((FAMILY - 0xf) << 20);
+const MAX_BASIC = 7;
+const MAX_EXT = 0x80000008;
+const brand = BRAND.padEnd(48, '\0');
+
+/** CPUID with EAX = leaf, ECX = subleaf: [eax, ebx, ecx, edx] as unsigned 32-bit numbers. */
+export function cpuid(leaf: number, subleaf: number): [number, number, number, number] {
+  leaf >>>= 0;
+  let r: [number, number, number, number];
+  switch (leaf) {
+    case 0:
+      r = [MAX_BASIC, str4(VENDOR, 0), str4(VENDOR, 8), str4(VENDOR, 4)];
+      break;
+    case 1: {
+      const [, , c, d] = regs(1, 0);
+      // EBX: CLFLUSH line size 8 (x 8 bytes), one logical processor, initial APIC ID 0
+      r = [SIGNATURE, (8 << 8) | (1 << 16), c, d];
+      break;
+    }
+    case 7:
+      r = subleaf === 0 ? regs(7, 0) : [0, 0, 0, 0];
+      r[0] = 0; // highest subleaf
+      break;
+    case 0x80000000:
+      r = [MAX_EXT, str4(VENDOR, 0), str4(VENDOR, 8), str4(VENDOR, 4)];
+      break;
+    case 0x80000001: {
+      const [, , c, d] = regs(0x80000001, 0);
+      r = [SIGNATURE, 0, c, d | (regs(1, 0)[3] & AMD_MIRRORED)];
+      break;
+    }
+    case 0x80000002: case 0x80000003: case 0x80000004: {
+      const o = (leaf - 0x80000002) * 16;
+      r = [str4(brand, o), str4(brand, o + 4), str4(brand, o + 8), str4(brand, o + 12)];
+      break;
+    }
+    case 0x80000007:
+      r = regs(0x80000007, 0);
+      break;
+    case 0x80000008:
+      // physical and linear address sizes; one core
+      r = [PHYS_BITS | (LINEAR_BITS << 8), 0, 0, 0];
+      break;
+    default:
+      r = [0, 0, 0, 0]; // AMD: reserved and out-of-range leaves read as zero
+  }
+  return [r[0] >>> 0, r[1] >>> 0, r[2] >>> 0, r[3] >>> 0];
+}
