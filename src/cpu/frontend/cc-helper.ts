@@ -28,3 +28,9 @@ export const H_CC_FLAGS = defineHelper('cc_flags', [], 32, false, (h) => {
   i32[s + (L.RIP >> 2) + 1] = rip1;
   return i32[s + (L.SCRATCH >> 2)]!;
 });
+
+/** The program the helper runs for CC_OP value `op` (the JIT compiles the same programs), or undefined. */
+export function ccFlagsProgram(op: number): Program | undefined {
+  return op >= 0 && op < programs.length ? (programs[op] ??= build(op)) : undefined;
+}
+export const CC_FLAGS_PROGRAMS = programs.length;

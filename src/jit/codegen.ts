@@ -1,0 +1,771 @@
+// IR program -> one WebAssembly function `(n: i32, limit: i32) -> i32` that runs the program to its exit exactly
+// like interpret() does: same state-block effects, same helper calls, same guest memory accesses, same faults.
+// `n` is the number of instructions retired before the call (earlier blocks of a chain); the result is n plus the
+// instructions retired since. Every import call passes the count so far as its first argument, so a fault or a
+// helper sees the same instruction count the interpreter would have.
+//
+// Assumptions (shared with the interpreter's block cache): the mode word does not change inside a block (an
+// instruction that changes it ends the block), and the memory slow path (cpu.read/write, MMIO devices) changes no
+// state-block field other than CR2 when it raises #PF.
+//
+// Mapping:
+// - temps -> wasm locals of their width (single assignment, so no allocation is needed);
+// - state-block fields the program reads (GPRs, lazy flags ...) -> i64 locals, one per 8-byte slot, loaded at
+//   entry and written back at exits and before anything that may observe memory (helper calls, the memory slow
+//   path, raises). Fields it only writes are stored directly (after dead-store elimination, opt.ts);
+// - RIP: stored at exits and before observers (the INSN op's address), not at every instruction;
+// - labels -> nested wasm blocks (IR branches only go forward);
+// - ldm/stm in 64-bit mode -> an inline software-TLB lookup (mmu.ts layout) with a call to the CPU's read/write
+//   methods on a miss, a page crossing or a non-canonical address; in other modes always the call for now;
+// - chaining: an exit to a known RIP may tail-call the next block through a table slot (env.link) when the
+//   instruction budget allows (`limit`, the second parameter) and this block called nothing outside wasm (JS may
+//   have changed what the run loop checks between blocks: a stop request, an interrupt, the mode ...).
+import type { Program } from '../cpu/ir/builder.ts';
+import { Cond, OPS, Op } from '../cpu/ir/ops.ts';
+import * as L from '../cpu/layout.ts';
+import { ModeBits } from '../cpu/mode.ts';
+import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET } from '../cpu/mmu.ts';
+import { analyse, isLoadState, stateAccessOffset, stateAccessSize, type Analysis } from './opt.ts';
+import { Code, Ty, VOID, W } from './wasm.ts';
+
+/** Imports the code generator needs; each returns a function index (allocated by the caller on first use). */
+export interface CodegenEnv {
+  /** (n, size, seg, lo, hi) -> i32: cpu.read */
+  read(): number;
+  /** (n, seg, lo, hi) -> i32 low word: cpu.read64 */
+  read64(): number;
+  /** () -> i32: the high word of the last read64 */
+  hi64(): number;
+  /** (n, size, seg, lo, hi, v): cpu.write */
+  write(): number;
+  /** (n, seg, lo, hi, vlo, vhi): cpu.write64 */
+  write64(): number;
+  /** (n, vector, errorCode): cpu.raise, never returns */
+  raise(): number;
+  /** (n, ...args) -> result: helper `h` with these argument widths and result width (0: none). */
+  helper(h: number, args: (32 | 64)[], result: 0 | 32 | 64): number;
+  /**
+   * Chaining: a table slot through which an exit to the known RIP (lo, hi) may tail-call the next block's
+   * function, or -1. Slots are in the module's imported table 0; `blockType` is the type index of block functions.
+   */
+  link?(lo: number, hi: number): number;
+  blockType?(): number;
+  /**
+   * Chaining through an exit to a computed RIP: a table slot for this exit, the function index of the miss handler
+   * `(slot, lo, hi) -> 1 if it linked the slot to the block at hi:lo, else 0`, and a new mutable i64 global for the
+   * predicted target (initially non-canonical, so it never matches). Undefined: no chaining.
+   */
+  linkIndirect?(): { slot: number; miss: number; pred: number } | undefined;
+  /**
+   * Helper `h` is implemented in wasm (same semantics, compiled from its IR): calling it does not leave wasm in
+   * normal operation, so it does not stop chaining. It may still read and write the state block.
+   */
+  helperInWasm?(h: number, args: (32 | 64)[], result: 0 | 32 | 64): boolean;
+}
+
+export interface CodegenOptions {
+  stateBase: number;
+  /** The mode word the block was translated for (its cache key's low bits). */
+  mode: number;
+  /** Inline the software-TLB fast path for guest memory (default true). */
+  inlineTlb?: boolean;
+  /**
+   * The program is a helper's body, not a block: its exits return without storing RIP (the JS helper restores RIP
+   * after interpreting it, so it leaves RIP unchanged).
+   */
+  helperMode?: boolean;
+}
+
+export interface GeneratedFunction {
+  params: Ty[];
+  results: Ty[];
+  locals: [number, Ty][];
+  body: Uint8Array;
+}
+
+const CMP32 = [W.i32_eq, W.i32_ne, W.i32_lt_u, W.i32_le_u, W.i32_gt_u, W.i32_ge_u, W.i32_lt_s, W.i32_le_s, W.i32_gt_s, W.i32_ge_s];
+const CMP64 = [W.i64_eq, W.i64_ne, W.i64_lt_u, W.i64_le_u, W.i64_gt_u, W.i64_ge_u, W.i64_lt_s, W.i64_le_s, W.i64_gt_s, W.i64_ge_s];
+if (CMP32.length !== Cond.GES + 1) throw new Error('codegen: condition table out of date');
+
+/** Simple binary ops: IR op -> wasm opcode. */
+const BIN: [number, number][] = [
+  [Op.ADD32, W.i32_add], [Op.SUB32, W.i32_sub], [Op.MUL32, W.i32_mul], [Op.AND32, W.i32_and], [Op.OR32, W.i32_or],
+  [Op.XOR32, W.i32_xor], [Op.SHL32, W.i32_shl], [Op.SHR32, W.i32_shr_u], [Op.SAR32, W.i32_shr_s],
+  [Op.ROTL32, W.i32_rotl], [Op.ROTR32, W.i32_rotr],
+  [Op.ADD64, W.i64_add], [Op.SUB64, W.i64_sub], [Op.MUL64, W.i64_mul], [Op.AND64, W.i64_and], [Op.OR64, W.i64_or],
+  [Op.XOR64, W.i64_xor], [Op.SHL64, W.i64_shl], [Op.SHR64, W.i64_shr_u], [Op.SAR64, W.i64_shr_s],
+  [Op.ROTL64, W.i64_rotl], [Op.ROTR64, W.i64_rotr],
+];
+/** Simple unary ops. */
+const UN: [number, number[]][] = [
+  [Op.CLZ32, [W.i32_clz]], [Op.CTZ32, [W.i32_ctz]], [Op.POPCNT32, [W.i32_popcnt]],
+  [Op.CLZ64, [W.i64_clz]], [Op.CTZ64, [W.i64_ctz]], [Op.POPCNT64, [W.i64_popcnt]],
+  [Op.SEXT8, [W.i32_extend8_s]], [Op.SEXT16, [W.i32_extend16_s]],
+  [Op.ZEXT32TO64, [W.i64_extend_i32_u]], [Op.SEXT32TO64, [W.i64_extend_i32_s]], [Op.LO32, [W.i32_wrap_i64]],
+  [Op.MOV32, []], [Op.MOV64, []],
+];
+
+const SLOTS = L.STATE_SIZE >> 3;
+const RIP_SLOT = L.RIP >> 3;
+const OP_LABEL = Op.LABEL;
+const PARAM_N = 0;
+const PARAM_LIMIT = 1;
+
+type OpGen = (g: Gen, o: number, pc: number, a1: number, a2: number, a3: number) => void;
+let GEN: (OpGen | undefined)[] = [];
+
+export function generate(p: Program, env: CodegenEnv, opts: CodegenOptions): GeneratedFunction {
+  return new Gen(p, env, opts).run();
+}
+
+/** Ops the generator handles (the tests check this against ops.ts, so a new op cannot be forgotten). */
+export function handledOps(): Set<number> {
+  return new Set(GEN.flatMap((f, o) => (f ? [o] : [])));
+}
+
+interface LabelIn {
+  reached: boolean;
+  dirty: Uint8Array;
+  count: number;
+  ripLo: number;
+  ripHi: number;
+  called: boolean;
+}
+
+class Gen {
+  private readonly c = new Code(1024);
+  private readonly code: Int32Array;
+  private readonly a: Analysis;
+  private readonly sb: number;
+  private readonly flat64: boolean;
+  private readonly helperMode: boolean;
+  private readonly tlb: number; // memory offset of this privilege's TLB table
+  private localTypes: Ty[] = [Ty.I32, Ty.I32]; // the parameters n and limit
+  private readonly tempLocal: Int32Array;
+  private readonly slotLocal = new Int32Array(SLOTS).fill(-1);
+  private readonly cached: number[] = [];
+  private dirty: Uint8Array;
+  private readonly scratch = new Map<string, number>();
+  /** Labels in order of position; `closed` of them have had their block ended. */
+  private readonly order: number[];
+  private readonly rank: Int32Array;
+  private closed = 0;
+  private readonly labelIn: (LabelIn | undefined)[];
+  private reachable = true;
+  private count = 0; // instructions started so far (static mode)
+  private ripLo = 0;
+  private ripHi = 0;
+  private cntLocal = -1; // dynamic mode: the running count
+  private brkLocal = -1; // chaining: 1 once anything outside wasm was called
+  private called = false; // statically: a helper was called on every path to here
+
+  constructor(private readonly p: Program, private readonly env: CodegenEnv, opts: CodegenOptions) {
+    this.code = p.code;
+    this.sb = opts.stateBase;
+    this.helperMode = opts.helperMode ?? false;
+    this.a = analyse(p, L.RIP);
+    this.flat64 = (opts.inlineTlb ?? true) && (opts.mode & ModeBits.CODE_MASK) === 2 && (opts.mode & ModeBits.LMA) !== 0;
+    const user = (opts.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
+    this.tlb = this.sb + TLB_OFFSET + (user ? TLB_ENTRIES * TLB_ENTRY : 0);
+    this.tempLocal = new Int32Array(p.widths.length).fill(-1);
+    this.order = [];
+    for (let l = 0; l < p.labels; l++) if (p.labelAt[l]! >= 0) this.order.push(l);
+    this.order.sort((x, y) => p.labelAt[x]! - p.labelAt[y]!);
+    this.rank = new Int32Array(p.labels).fill(-1);
+    this.order.forEach((l, i) => (this.rank[l] = i));
+    this.labelIn = new Array(p.labels);
+    this.chooseSlots();
+    this.dirty = new Uint8Array(this.cached.length);
+    if (env.link) this.brkLocal = this.local(Ty.I32);
+  }
+
+  private local(ty: Ty): number {
+    this.localTypes.push(ty);
+    return this.localTypes.length - 1;
+  }
+
+  private scratchLocal(name: string, ty: Ty): number {
+    let l = this.scratch.get(name);
+    if (l === undefined) this.scratch.set(name, (l = this.local(ty)));
+    return l;
+  }
+
+  private t(temp: number): number {
+    let l = this.tempLocal[temp]!;
+    if (l < 0) l = this.tempLocal[temp] = this.local(this.p.widths[temp] === 64 ? Ty.I64 : Ty.I32);
+    return l;
+  }
+
+  /** Slots read by a live op and never accessed across a slot boundary get a local. */
+  private chooseSlots(): void {
+    const { starts, live } = this.a;
+    const read = new Uint8Array(SLOTS);
+    const bad = new Uint8Array(SLOTS);
+    for (let i = 0; i < starts.length; i++) {
+      if (!live[i]) continue;
+      const pc = starts[i]!;
+      const o = this.code[pc]!;
+      const size = stateAccessSize(o);
+      if (!size) continue;
+      const off = stateAccessOffset(this.code[pc + (isLoadState(o) ? 2 : 1)]!, size);
+      if (off < 0 || off + size > L.STATE_SIZE) continue;
+      const s = off >> 3;
+      if ((off + size - 1) >> 3 !== s) {
+        bad[s] = 1;
+        bad[(off + size - 1) >> 3] = 1;
+      } else if (isLoadState(o)) read[s] = 1;
+    }
+    for (let s = 0; s < SLOTS; s++) {
+      if (read[s] && !bad[s] && s !== RIP_SLOT) {
+        this.slotLocal[s] = this.local(Ty.I64);
+        this.cached.push(s);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+
+  run(): GeneratedFunction {
+    const c = this.c;
+    const { starts, live, staticInsn } = this.a;
+    if (!staticInsn) {
+      this.cntLocal = this.local(Ty.I32);
+      c.get(PARAM_N).set(this.cntLocal);
+    }
+    this.reloadSlots();
+    for (let i = this.order.length - 1; i >= 0; i--) c.op(W.block).byte(VOID);
+    for (let i = 0; i < starts.length; i++) {
+      const pc = starts[i]!;
+      const o = this.code[pc]!;
+      if (o === OP_LABEL) {
+        this.label(this.code[pc + 1]!);
+        continue;
+      }
+      if (!this.reachable || !live[i]) continue;
+      this.op(o, pc);
+    }
+    if (this.reachable) {
+      // Falling off the end (the interpreter returns without writing RIP).
+      this.flush();
+      this.pushCount();
+      c.op(W.return_);
+    }
+    c.op(W.end);
+    // Local declarations (after the parameters), as runs of one type.
+    const locals: [number, Ty][] = [];
+    for (let i = 2; i < this.localTypes.length; i++) {
+      const ty = this.localTypes[i]!;
+      const last = locals[locals.length - 1];
+      if (last && last[1] === ty) last[0]++;
+      else locals.push([1, ty]);
+    }
+    return { params: [Ty.I32, Ty.I32], results: [Ty.I32], locals, body: c.view().slice() };
+  }
+
+  // ---- guest state ----
+
+  private reloadSlots(): void {
+    for (const s of this.cached) this.c.i32(0).mem(W.i64_load, 3, this.sb + s * 8).set(this.slotLocal[s]!);
+    this.dirty.fill(0);
+  }
+
+  /** Writes dirty slots back (their locals stay valid and, statically, dirty). */
+  private flush(): void {
+    for (let k = 0; k < this.cached.length; k++) {
+      if (!this.dirty[k]) continue;
+      const s = this.cached[k]!;
+      this.c.i32(0).get(this.slotLocal[s]!).mem(W.i64_store, 3, this.sb + s * 8);
+    }
+  }
+
+  /** Pushes the instruction count so far (n + instructions started). */
+  private pushCount(): void {
+    if (this.cntLocal >= 0) this.c.get(this.cntLocal);
+    else if (this.count === 0) this.c.get(PARAM_N);
+    else this.c.get(PARAM_N).i32(this.count).op(W.i32_add);
+  }
+
+  /** Makes memory what the interpreter would have at this point (before a call that may fault or look). */
+  private sync(): void {
+    this.flush();
+    if (this.cntLocal < 0 && !this.a.ripTouched && this.count > 0) {
+      this.c.i32(0).i64(this.ripLo, this.ripHi).mem(W.i64_store, 3, this.sb + L.RIP);
+    }
+  }
+
+  private ldState(d: number, off: number, size: number): void {
+    const c = this.c;
+    const s = off >> 3;
+    const sl = off >= 0 && off + size <= L.STATE_SIZE ? this.slotLocal[s]! : -1;
+    if (sl >= 0) {
+      c.get(sl);
+      if (size < 8) {
+        const sh = (off & 7) * 8;
+        if (sh) c.i64(sh, 0).op(W.i64_shr_u);
+        c.op(W.i32_wrap_i64);
+        if (size < 4) c.i32(size === 1 ? 0xff : 0xffff).op(W.i32_and);
+      }
+    } else {
+      c.i32(0);
+      if (size === 8) c.mem(W.i64_load, 3, this.sb + off);
+      else if (size === 4) c.mem(W.i32_load, 2, this.sb + off);
+      else if (size === 2) c.mem(W.i32_load16_u, 1, this.sb + off);
+      else c.mem(W.i32_load8_u, 0, this.sb + off);
+    }
+    c.set(this.t(d));
+  }
+
+  private stState(off: number, size: number, v: number): void {
+    const c = this.c;
+    const s = off >> 3;
+    const sl = off >= 0 && off + size <= L.STATE_SIZE ? this.slotLocal[s]! : -1;
+    if (sl >= 0) {
+      if (size === 8) c.get(this.t(v));
+      else {
+        const sh = (off & 7) * 8;
+        const mask = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+        // keep = ~(mask << sh) as an i64 (lo, hi)
+        const keepLo = sh < 32 ? ~((mask << sh) | 0) : -1;
+        const keepHi = sh >= 32 ? ~((mask << (sh - 32)) | 0) : sh + size * 8 > 32 ? ~(mask >>> (32 - sh)) : -1;
+        c.get(sl).i64(keepLo, keepHi).op(W.i64_and);
+        c.get(this.t(v)).op(W.i64_extend_i32_u);
+        if (size < 4) c.i64(mask, 0).op(W.i64_and);
+        if (sh) c.i64(sh, 0).op(W.i64_shl);
+        c.op(W.i64_or);
+      }
+      c.set(sl);
+      this.dirty[this.cached.indexOf(s)] = 1;
+    } else {
+      c.i32(0).get(this.t(v));
+      if (size === 8) c.mem(W.i64_store, 3, this.sb + off);
+      else if (size === 4) c.mem(W.i32_store, 2, this.sb + off);
+      else if (size === 2) c.mem(W.i32_store16, 1, this.sb + off);
+      else c.mem(W.i32_store8, 0, this.sb + off);
+    }
+  }
+
+  /** Pushes an i64 state field (a segment base): from its slot local if the block caches it. */
+  private stateI64(off: number): void {
+    const sl = this.slotLocal[off >> 3]!;
+    if (sl >= 0 && (off & 7) === 0) this.c.get(sl);
+    else this.c.i32(0).mem(W.i64_load, 3, this.sb + off);
+  }
+
+  // ---- control flow ----
+
+  private depth(l: number): number {
+    return this.rank[l]! - this.closed;
+  }
+
+  private arrive(l: number): void {
+    const cur = this.labelIn[l];
+    if (!cur) {
+      this.labelIn[l] = {
+        reached: true, dirty: this.dirty.slice(), count: this.count, ripLo: this.ripLo, ripHi: this.ripHi, called: this.called,
+      };
+      return;
+    }
+    for (let k = 0; k < this.dirty.length; k++) cur.dirty[k]! |= this.dirty[k]!;
+    cur.called &&= this.called;
+  }
+
+  private label(l: number): void {
+    if (this.reachable) this.arrive(l);
+    this.c.op(W.end);
+    this.closed++;
+    const st = this.labelIn[l];
+    this.reachable = st !== undefined;
+    if (st) {
+      this.dirty = st.dirty;
+      this.count = st.count;
+      this.ripLo = st.ripLo;
+      this.ripHi = st.ripHi;
+      this.called = st.called;
+    }
+  }
+
+  /** Before a call out of wasm: no chaining at this block's exits any more. */
+  private callingOut(): void {
+    if (this.brkLocal >= 0) this.c.i32(1).set(this.brkLocal);
+  }
+
+  // ---- ops ----
+
+  private op(o: number, pc: number): void {
+    const code = this.code;
+    const f = GEN[o];
+    if (!f) throw new Error(`codegen: no code for op ${OPS[o]?.name ?? o}`);
+    f(this, o, pc, code[pc + 1]!, code[pc + 2]!, code[pc + 3]!);
+  }
+
+  /** Code generators by opcode (a table: a switch over imported constants would be a compare chain). */
+  static table(): (OpGen | undefined)[] {
+    const t: (OpGen | undefined)[] = new Array(OPS.length);
+    const set = (ops: number[], f: OpGen) => ops.forEach((o) => (t[o] = f));
+    for (const [o, w] of BIN) t[o] = (g, _o, _pc, d, a, b) => g.c.get(g.t(a)).get(g.t(b)).op(w).set(g.t(d));
+    for (const [o, ws] of UN) {
+      t[o] = (g, _o, _pc, d, a) => {
+        g.c.get(g.t(a));
+        for (const w of ws) g.c.op(w);
+        g.c.set(g.t(d));
+      };
+    }
+    set([Op.MOVI32], (g, _o, _pc, d, v) => g.c.i32(v).set(g.t(d)));
+    set([Op.MOVI64], (g, _o, _pc, d, lo, hi) => g.c.i64(lo, hi).set(g.t(d)));
+    set([Op.NEG32], (g, _o, _pc, d, a) => g.c.i32(0).get(g.t(a)).op(W.i32_sub).set(g.t(d)));
+    set([Op.NOT32], (g, _o, _pc, d, a) => g.c.get(g.t(a)).i32(-1).op(W.i32_xor).set(g.t(d)));
+    set([Op.NEG64], (g, _o, _pc, d, a) => g.c.i64(0, 0).get(g.t(a)).op(W.i64_sub).set(g.t(d)));
+    set([Op.NOT64], (g, _o, _pc, d, a) => g.c.get(g.t(a)).i64(-1, -1).op(W.i64_xor).set(g.t(d)));
+    set([Op.ZEXT8], (g, _o, _pc, d, a) => g.c.get(g.t(a)).i32(0xff).op(W.i32_and).set(g.t(d)));
+    set([Op.ZEXT16], (g, _o, _pc, d, a) => g.c.get(g.t(a)).i32(0xffff).op(W.i32_and).set(g.t(d)));
+    set([Op.HI32], (g, _o, _pc, d, a) => g.c.get(g.t(a)).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64).set(g.t(d)));
+    set([Op.PAIR64], (g, _o, _pc, d, lo, hi) => {
+      g.c.get(g.t(lo)).op(W.i64_extend_i32_u).get(g.t(hi)).op(W.i64_extend_i32_u).i64(32, 0).op(W.i64_shl);
+      g.c.op(W.i64_or).set(g.t(d));
+    });
+    set([Op.MULU32W, Op.MULS32W], (g, o, _pc, d, a, b) => {
+      const ext = o === Op.MULU32W ? W.i64_extend_i32_u : W.i64_extend_i32_s;
+      g.c.get(g.t(a)).op(ext).get(g.t(b)).op(ext).op(W.i64_mul).set(g.t(d));
+    });
+    set([Op.MULHU64, Op.MULHS64], (g, o, _pc, d, a, b) => g.mulh(o === Op.MULHS64, d, a, b));
+    set([Op.DIVU32, Op.DIVS32, Op.REMU32, Op.REMS32], (g, o, _pc, d, a, b) => g.div32(o, d, a, b));
+    set([Op.DIVU64, Op.DIVS64, Op.REMU64, Op.REMS64], (g, o, _pc, d, a, b) => g.div64(o, d, a, b));
+    set([Op.BSWAP32], (g, _o, _pc, d, a) => {
+      g.bswap32(a);
+      g.c.set(g.t(d));
+    });
+    set([Op.BSWAP64], (g, _o, _pc, d, a) => g.bswap64(d, a));
+    set([Op.SETCC32, Op.SETCC64], (g, o, pc, d, cond, a) => {
+      const w = (o === Op.SETCC32 ? CMP32 : CMP64)[cond];
+      if (w === undefined) throw new Error(`codegen: bad condition ${cond}`);
+      g.c.get(g.t(a)).get(g.t(g.code[pc + 4]!)).op(w).set(g.t(d));
+    });
+    set([Op.SELECT32, Op.SELECT64], (g, _o, pc, d, cond, a) => {
+      g.c.get(g.t(a)).get(g.t(g.code[pc + 4]!)).get(g.t(cond)).op(W.select).set(g.t(d));
+    });
+    set([Op.LD8, Op.LD16, Op.LD32, Op.LD64], (g, o, _pc, d, off) => {
+      const size = stateAccessSize(o);
+      g.ldState(d, stateAccessOffset(off, size), size);
+    });
+    set([Op.ST8, Op.ST16, Op.ST32, Op.ST64], (g, o, _pc, off, v) => {
+      const size = stateAccessSize(o);
+      g.stState(stateAccessOffset(off, size), size, v);
+    });
+    const sizes = [1, 2, 4, 8];
+    [Op.LDM8, Op.LDM16, Op.LDM32, Op.LDM64].forEach((o, i) => (t[o] = (g, _o, _pc, d, seg, addr) => g.ldm(sizes[i]!, d, seg, addr)));
+    [Op.STM8, Op.STM16, Op.STM32, Op.STM64].forEach((o, i) => (t[o] = (g, _o, _pc, seg, addr, v) => g.stm(sizes[i]!, seg, addr, v)));
+    set([Op.LABEL], () => {}); // handled by the main loop
+    set([Op.BR], (g, _o, _pc, l) => {
+      g.arrive(l);
+      g.c.op(W.br).u32(g.depth(l));
+      g.reachable = false;
+    });
+    set([Op.BRNZ], (g, _o, _pc, v, l) => {
+      g.arrive(l);
+      g.c.get(g.t(v)).op(W.br_if).u32(g.depth(l));
+    });
+    set([Op.BRZ], (g, _o, _pc, v, l) => {
+      g.arrive(l);
+      g.c.get(g.t(v)).op(W.i32_eqz).op(W.br_if).u32(g.depth(l));
+    });
+    set([Op.CALL], (g, _o, pc) => g.call(pc));
+    set([Op.RAISE], (g, _o, _pc, vector, code) => {
+      g.sync();
+      g.pushCount();
+      g.c.i32(vector).i32(code).op(W.call).u32(g.env.raise()).op(W.unreachable);
+      g.reachable = false;
+    });
+    set([Op.INSN], (g, _o, _pc, lo, hi) => {
+      if (g.cntLocal >= 0) g.c.get(g.cntLocal).i32(1).op(W.i32_add).set(g.cntLocal);
+      else g.count++;
+      g.ripLo = lo;
+      g.ripHi = hi;
+      if (g.cntLocal >= 0 || g.a.ripTouched) g.c.i32(0).i64(lo, hi).mem(W.i64_store, 3, g.sb + L.RIP);
+    });
+    set([Op.EXIT, Op.EXITI], (g, o, _pc, a1, a2) => {
+      const c = g.c;
+      g.flush();
+      if (!g.helperMode) {
+        c.i32(0);
+        if (o === Op.EXIT) c.get(g.t(a1));
+        else c.i64(a1, a2);
+        c.mem(W.i64_store, 3, g.sb + L.RIP);
+        if (o === Op.EXITI && !g.called) g.chain(a1, a2);
+        if (o === Op.EXIT && !g.called) g.chainIndirect(a1);
+      }
+      g.pushCount();
+      c.op(W.return_);
+      g.reachable = false;
+    });
+    return t;
+  }
+
+  /** If the budget allows and nothing outside was called, tail-calls the block at (lo, hi) through its link slot. */
+  private chain(lo: number, hi: number): void {
+    const env = this.env;
+    const slot = env.link && env.blockType ? env.link(lo, hi) : -1;
+    if (slot < 0) return;
+    const c = this.c;
+    const nx = this.scratchLocal('nx', Ty.I32);
+    this.pushCount();
+    c.set(nx);
+    c.get(this.brkLocal).op(W.i32_eqz).get(nx).get(PARAM_LIMIT).op(W.i32_lt_u).op(W.i32_and);
+    c.op(W.if_).byte(VOID);
+    c.get(nx).get(PARAM_LIMIT).i32(slot).op(W.return_call_indirect).u32(env.blockType!()).u32(0);
+    c.op(W.end);
+  }
+
+  /**
+   * Exit to a computed RIP (ret, indirect jumps and calls): an inline cache of the last target. On a hit, tail-call
+   * through this exit's slot; on a miss, the JIT's handler links the slot to the compiled block at that address if
+   * there is one (it changes nothing the run loop looks at), and the prediction becomes this target.
+   */
+  private chainIndirect(target: number): void {
+    const ic = this.env.linkIndirect?.();
+    if (!ic) return;
+    const c = this.c;
+    const t = this.t(target);
+    const nx = this.scratchLocal('nx', Ty.I32);
+    const type = this.env.blockType!();
+    this.pushCount();
+    c.set(nx);
+    c.get(this.brkLocal).op(W.i32_eqz).get(nx).get(PARAM_LIMIT).op(W.i32_lt_u).op(W.i32_and);
+    c.op(W.if_).byte(VOID);
+    c.get(t).op(W.global_get).u32(ic.pred).op(W.i64_eq);
+    c.op(W.if_).byte(VOID);
+    c.get(nx).get(PARAM_LIMIT).i32(ic.slot).op(W.return_call_indirect).u32(type).u32(0);
+    c.op(W.end);
+    c.i32(ic.slot).get(t).op(W.i32_wrap_i64).get(t).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
+    c.op(W.call).u32(ic.miss);
+    c.op(W.if_).byte(VOID);
+    c.get(t).op(W.global_set).u32(ic.pred);
+    c.get(nx).get(PARAM_LIMIT).i32(ic.slot).op(W.return_call_indirect).u32(type).u32(0);
+    c.op(W.end);
+    c.op(W.end);
+  }
+
+  private call(pc: number): void {
+    const c = this.c;
+    const code = this.code;
+    const d = code[pc + 1]!;
+    const args: (32 | 64)[] = [];
+    for (let i = 3; i < 6; i++) {
+      const t = code[pc + i]!;
+      if (t < 0) break;
+      args.push(this.p.widths[t] === 64 ? 64 : 32);
+    }
+    const result = d < 0 ? 0 : this.p.widths[d] === 64 ? 64 : 32;
+    const h = code[pc + 2]!;
+    const f = this.env.helper(h, args, result);
+    this.sync(); // a wasm helper can still fall back to JS (the cc_flags helper does for a bad CC_OP)
+    if (!this.env.helperInWasm?.(h, args, result)) {
+      this.callingOut();
+      this.called = true;
+    }
+    this.pushCount();
+    for (let i = 0; i < args.length; i++) c.get(this.t(code[pc + 3 + i]!));
+    c.op(W.call).u32(f);
+    if (d >= 0) c.set(this.t(d));
+    this.reloadSlots(); // the helper may have changed any state
+  }
+
+  // ---- guest memory ----
+
+  /**
+   * Pushes the i32 condition "the TLB entry for `lin` allows this access and the access stays in its page and the
+   * address is canonical"; leaves the entry offset (from the table) in the `e` scratch local.
+   */
+  private tlbHit(lin: number, size: number, access: number): void {
+    const c = this.c;
+    const vpn = this.scratchLocal('vpn', Ty.I64);
+    const e = this.scratchLocal('e', Ty.I32);
+    c.get(lin).i64(12, 0).op(W.i64_shr_u).tee(vpn);
+    c.op(W.i32_wrap_i64).i32(TLB_ENTRIES - 1).op(W.i32_and).i32(5).op(W.i32_shl).tee(e);
+    c.mem(W.i64_load, 3, this.tlb + access * 8).get(vpn).op(W.i64_eq);
+    // canonical: bits 63..47 all equal <=> (lin + 2^47) >> 48 == 0
+    c.get(lin).i64(0, 0x8000).op(W.i64_add).i64(48, 0).op(W.i64_shr_u).op(W.i64_eqz).op(W.i32_and);
+    if (size > 1) {
+      c.get(lin).op(W.i32_wrap_i64).i32(0xfff).op(W.i32_and).i32(4096 - size).op(W.i32_le_u).op(W.i32_and);
+    }
+    if (TLB_ENTRY !== 32) throw new Error('codegen: TLB entry size changed');
+  }
+
+  /** Pushes the host address for `lin` through TLB entry `e` (after a hit). */
+  private physAddr(lin: number): void {
+    const e = this.scratchLocal('e', Ty.I32);
+    this.c.get(e).mem(W.i32_load, 2, this.tlb + 24).get(lin).op(W.i32_wrap_i64).i32(0xfff).op(W.i32_and).op(W.i32_add);
+  }
+
+  /** The linear address local for seg:addr in 64-bit mode (FS/GS add their base). */
+  private linear(seg: number, addr: number): number {
+    if (seg !== 4 && seg !== 5) return this.t(addr);
+    const lin = this.scratchLocal('lin', Ty.I64);
+    this.c.get(this.t(addr));
+    this.stateI64(L.segOff(seg) + L.SEG_BASE);
+    this.c.op(W.i64_add).set(lin);
+    return lin;
+  }
+
+  /** Pushes addr as (lo, hi) i32 words. */
+  private addrWords(addr: number): void {
+    const l = this.t(addr);
+    this.c.get(l).op(W.i32_wrap_i64).get(l).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
+  }
+
+  private slowLoad(size: number, seg: number, addr: number): void {
+    const c = this.c;
+    this.sync();
+    this.callingOut();
+    this.pushCount();
+    if (size === 8) {
+      c.i32(seg);
+      this.addrWords(addr);
+      c.op(W.call).u32(this.env.read64()).op(W.i64_extend_i32_u);
+      c.op(W.call).u32(this.env.hi64()).op(W.i64_extend_i32_u).i64(32, 0).op(W.i64_shl).op(W.i64_or);
+    } else {
+      c.i32(size).i32(seg);
+      this.addrWords(addr);
+      c.op(W.call).u32(this.env.read());
+    }
+  }
+
+  private slowStore(size: number, seg: number, addr: number, v: number): void {
+    const c = this.c;
+    this.sync();
+    this.callingOut();
+    this.pushCount();
+    if (size === 8) {
+      c.i32(seg);
+      this.addrWords(addr);
+      const vl = this.t(v);
+      c.get(vl).op(W.i32_wrap_i64).get(vl).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
+      c.op(W.call).u32(this.env.write64());
+    } else {
+      c.i32(size).i32(seg);
+      this.addrWords(addr);
+      c.get(this.t(v)).op(W.call).u32(this.env.write());
+    }
+  }
+
+  private ldm(size: number, d: number, seg: number, addr: number): void {
+    const c = this.c;
+    if (!this.flat64) {
+      this.slowLoad(size, seg, addr);
+      c.set(this.t(d));
+      return;
+    }
+    const lin = this.linear(seg, addr);
+    this.tlbHit(lin, size, 0);
+    c.op(W.if_).byte(size === 8 ? Ty.I64 : Ty.I32);
+    this.physAddr(lin);
+    if (size === 8) c.mem(W.i64_load, 3, 0);
+    else if (size === 4) c.mem(W.i32_load, 2, 0);
+    else if (size === 2) c.mem(W.i32_load16_u, 1, 0);
+    else c.mem(W.i32_load8_u, 0, 0);
+    c.op(W.else_);
+    this.slowLoad(size, seg, addr);
+    c.op(W.end).set(this.t(d));
+  }
+
+  private stm(size: number, seg: number, addr: number, v: number): void {
+    const c = this.c;
+    if (!this.flat64) {
+      this.slowStore(size, seg, addr, v);
+      return;
+    }
+    const lin = this.linear(seg, addr);
+    this.tlbHit(lin, size, 1);
+    c.op(W.if_).byte(VOID);
+    this.physAddr(lin);
+    c.get(this.t(v));
+    if (size === 8) c.mem(W.i64_store, 3, 0);
+    else if (size === 4) c.mem(W.i32_store, 2, 0);
+    else if (size === 2) c.mem(W.i32_store16, 1, 0);
+    else c.mem(W.i32_store8, 0, 0);
+    c.op(W.else_);
+    this.slowStore(size, seg, addr, v);
+    c.op(W.end);
+  }
+
+  // ---- arithmetic that needs more than one wasm op ----
+
+  /** 32-bit division as the interpreter computes it in doubles: x/0 gives 0, INT_MIN/-1 wraps (no traps). */
+  private div32(o: number, d: number, a: number, b: number): void {
+    const c = this.c;
+    const ta = this.t(a), tb = this.t(b);
+    // safe divisor: b | (b == 0)
+    const safe = () => c.get(tb).get(tb).op(W.i32_eqz).op(W.i32_or);
+    switch (o) {
+      case Op.DIVU32: c.get(ta); safe(); c.op(W.i32_div_u); break;
+      case Op.REMU32: c.get(ta); safe(); c.op(W.i32_rem_u); break;
+      case Op.REMS32: c.get(ta); safe(); c.op(W.i32_rem_s); break;
+      default: // DIVS32 in 64 bits: INT_MIN / -1 = 2^31 wraps to INT_MIN like (x / y) | 0
+        c.get(ta).op(W.i64_extend_i32_s);
+        safe();
+        c.op(W.i64_extend_i32_s).op(W.i64_div_s).op(W.i32_wrap_i64);
+    }
+    c.i32(0).get(tb).op(W.select).set(this.t(d));
+  }
+
+  /** 64-bit division without traps: x/0 gives 0 (the front end never divides by 0), INT64_MIN / -1 wraps. */
+  private div64(o: number, d: number, a: number, b: number): void {
+    const c = this.c;
+    const ta = this.t(a), tb = this.t(b);
+    if (o === Op.DIVS64) {
+      c.i64(0, 0).get(ta).op(W.i64_sub); // -a, the quotient for b == -1
+      // a / (b == 0 || b == -1 ? 1 : b)
+      c.get(ta).i64(1, 0).get(tb).get(tb).i64(1, 0).op(W.i64_add).i64(1, 0).op(W.i64_le_u).op(W.select).op(W.i64_div_s);
+      c.get(tb).i64(-1, -1).op(W.i64_eq).op(W.select);
+    } else {
+      const safe = () => c.get(tb).get(tb).op(W.i64_eqz).op(W.i64_extend_i32_u).op(W.i64_or);
+      c.get(ta);
+      safe();
+      c.op(o === Op.DIVU64 ? W.i64_div_u : o === Op.REMU64 ? W.i64_rem_u : W.i64_rem_s);
+    }
+    c.i64(0, 0).get(tb).op(W.i64_eqz).op(W.i32_eqz).op(W.select).set(this.t(d));
+  }
+  /** High 64 bits of the 128-bit product, from 32x32->64 partial products. */
+  private mulh(signed: boolean, d: number, a: number, b: number): void {
+    const c = this.c;
+    const ta = this.t(a), tb = this.t(b);
+    const lh = this.scratchLocal('mh1', Ty.I64), hl = this.scratchLocal('mh2', Ty.I64);
+    const lo = (l: number) => c.get(l).i64(-1, 0).op(W.i64_and);
+    const hi = (l: number) => c.get(l).i64(32, 0).op(W.i64_shr_u);
+    lo(ta); hi(tb); c.op(W.i64_mul).set(lh);
+    hi(ta); lo(tb); c.op(W.i64_mul).set(hl);
+    hi(ta); hi(tb); c.op(W.i64_mul);
+    hi(lh); c.op(W.i64_add);
+    hi(hl); c.op(W.i64_add);
+    lo(ta); lo(tb); c.op(W.i64_mul).i64(32, 0).op(W.i64_shr_u);
+    lo(lh); c.op(W.i64_add);
+    lo(hl); c.op(W.i64_add);
+    c.i64(32, 0).op(W.i64_shr_u).op(W.i64_add);
+    if (signed) {
+      // signed high = unsigned high - (a < 0 ? b : 0) - (b < 0 ? a : 0)
+      c.get(ta).i64(63, 0).op(W.i64_shr_s).get(tb).op(W.i64_and).op(W.i64_sub);
+      c.get(tb).i64(63, 0).op(W.i64_shr_s).get(ta).op(W.i64_and).op(W.i64_sub);
+    }
+    c.set(this.t(d));
+  }
+
+  /** Pushes the byte-swapped i32 temp `a`. */
+  private bswap32(a: number): void {
+    const ta = this.t(a);
+    this.c.get(ta).i32(8).op(W.i32_rotr).i32(0xff00ff00 | 0).op(W.i32_and);
+    this.c.get(ta).i32(8).op(W.i32_rotl).i32(0x00ff00ff).op(W.i32_and).op(W.i32_or);
+  }
+
+  private bswap64(d: number, a: number): void {
+    const c = this.c;
+    const ta = this.t(a);
+    const s = this.scratchLocal('bs', Ty.I64);
+    // swap adjacent bytes, then adjacent 16-bit halves, then the 32-bit halves
+    c.get(ta).i64(8, 0).op(W.i64_shr_u).i64(0x00ff00ff, 0x00ff00ff).op(W.i64_and);
+    c.get(ta).i64(0x00ff00ff, 0x00ff00ff).op(W.i64_and).i64(8, 0).op(W.i64_shl).op(W.i64_or).set(s);
+    c.get(s).i64(16, 0).op(W.i64_shr_u).i64(0x0000ffff, 0x0000ffff).op(W.i64_and);
+    c.get(s).i64(0x0000ffff, 0x0000ffff).op(W.i64_and).i64(16, 0).op(W.i64_shl).op(W.i64_or);
+    c.i64(32, 0).op(W.i64_rotl).set(this.t(d));
+  }
+}
+
+GEN = Gen.table();

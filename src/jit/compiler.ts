@@ -1,0 +1,574 @@
+// The JIT tier: a BlockCompiler (cpu.ts) that turns a hot block's IR into a WebAssembly function over the CPU's
+// own WebAssembly.Memory (guest RAM, state block and TLB), so compiled code and the interpreter share all state.
+//
+// Each compiled block is one small module for now (compile cost is measured by bench/jit-loop.ts and reported by
+// `stats`). Imports: the memory, the CPU's memory slow paths and raise, the helpers the block calls, and the
+// shared link table. Every import receives the instruction count so far as its first argument and stores it into
+// cpu.icount, so helpers and faults see the count the interpreter would have produced.
+//
+// Chaining: a block exit tail-calls the next compiled block through a slot of the shared table, as long as the run
+// loop's budget (cpu.runEnd) allows and the block called nothing outside wasm (only JS can change what the run
+// loop checks between blocks: stop requests, interrupts, halt, the mode). 64-bit mode only (linear = RIP). A chained
+// target must be exactly the block the run loop's lookup would find:
+// - same mode, same RIP, and its code lies on one page (lookup also checks a second page);
+// - a target on the exit's own linear and physical page is entered directly (the run loop validated that page when
+//   it entered the chain); any other target through its entry check, which compares the exec TLB entry of its page
+//   with the physical page it was translated from, and returns to the run loop if they differ (remapped, flushed).
+// Exits to a known RIP get their slot linked when the target is compiled. Exits to a computed RIP (ret, indirect
+// jmp/call) keep the last target in a wasm global; on a mismatch a small JS handler links the slot to the compiled
+// block at the new target (if any) and the prediction moves there. A dropped block's incoming slots go to another
+// translation of that address or back to the stub (return to the run loop) until it is compiled again.
+import type { Block, BlockCompiler, Cpu } from '../cpu/cpu.ts';
+import type { Program } from '../cpu/ir/builder.ts';
+import { HELPERS } from '../cpu/ir/helpers.ts';
+import { Op } from '../cpu/ir/ops.ts';
+import { ModeBits } from '../cpu/mode.ts';
+import { generate, type CodegenEnv, type CodegenOptions } from './codegen.ts';
+import { Code, ModuleBuilder, Ty, W } from './wasm.ts';
+import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET } from '../cpu/mmu.ts';
+import { H_CC_FLAGS, buildCcFlags } from './cc-wasm.ts';
+
+export interface JitOptions {
+  /** Interpreter runs of a block before it is compiled (0: compile before the first run). */
+  threshold?: number;
+  /** Inline the software-TLB fast path (default true; false forces every access through the CPU's methods). */
+  inlineTlb?: boolean;
+  /** Chain compiled blocks through their exits (default true). */
+  chaining?: boolean;
+  /** Blocks compiled together into one wasm module (default 16; 1: each alone; threshold 0 compiles at once). */
+  batch?: number;
+}
+
+export interface JitStats {
+  compiled: number;
+  dropped: number;
+  failed: number;
+  /** Milliseconds spent generating code / compiling + instantiating modules. */
+  genMs: number;
+  wasmMs: number;
+  /** Bytes of wasm produced. */
+  bytes: number;
+  /** Wasm modules instantiated (a batch of blocks shares one). */
+  modules: number;
+  /** Exit slots linked to a compiled block. */
+  links: number;
+  /** Indirect exits that missed their prediction. */
+  misses: number;
+}
+
+type Fn = (...args: never[]) => unknown;
+
+/** Per-CPU glue: the import functions compiled code calls, created once and shared by all modules. */
+export class JitRuntime {
+  /** cpu.icount when the running compiled block was entered. */
+  base = 0;
+  readonly imports: Record<string, Fn | WebAssembly.Memory | WebAssembly.Table> = {};
+  private readonly helperKeys = new Set<string>();
+  /** Link slots for chaining: block functions `(n, limit) -> n`, or the stub that just returns n. */
+  readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 0 });
+  readonly stub: Fn;
+  private readonly free: number[] = [];
+
+  constructor(readonly cpu: Cpu) {
+    const rt = this;
+    this.imports.mem = cpu.memory.memory;
+    this.imports.tbl = this.table;
+    const mb = new ModuleBuilder();
+    mb.export('f', mb.func(mb.type([Ty.I32, Ty.I32], [Ty.I32]), [], new Uint8Array([0x20, 0x00, 0x0b])));
+    this.stub = new WebAssembly.Instance(new WebAssembly.Module(mb.finish())).exports.f as Fn;
+    this.imports.rd = (n: number, size: number, seg: number, lo: number, hi: number) => {
+      cpu.icount = rt.base + n;
+      return cpu.read(size, seg, lo, hi);
+    };
+    this.imports.rd64 = (n: number, seg: number, lo: number, hi: number) => {
+      cpu.icount = rt.base + n;
+      return cpu.read64(seg, lo, hi);
+    };
+    this.imports.hi64 = () => cpu.hi64;
+    this.imports.wr = (n: number, size: number, seg: number, lo: number, hi: number, v: number) => {
+      cpu.icount = rt.base + n;
+      cpu.write(size, seg, lo, hi, v);
+    };
+    this.imports.wr64 = (n: number, seg: number, lo: number, hi: number, vlo: number, vhi: number) => {
+      cpu.icount = rt.base + n;
+      cpu.write64(seg, lo, hi, vlo, vhi);
+    };
+    this.imports.raise = (n: number, vector: number, errorCode: number) => {
+      cpu.icount = rt.base + n;
+      cpu.raise(vector, errorCode);
+    };
+    this.imports.miss = (slot: number, lo: number, hi: number) => rt.onMiss(slot, lo, hi);
+  }
+
+  /** The indirect-exit miss handler (set by the Jit): link `slot` to the block at hi:lo if compiled; 1 if linked. */
+  onMiss: (slot: number, lo: number, hi: number) => number = () => 0;
+
+  allocSlot(): number {
+    const s = this.free.pop();
+    if (s !== undefined) return s;
+    const n = this.table.length;
+    this.table.grow(Math.max(64, n), this.stub);
+    for (let i = this.table.length - 1; i > n; i--) this.free.push(i);
+    return n;
+  }
+
+  releaseSlot(s: number): void {
+    this.table.set(s, this.stub);
+    this.free.push(s);
+  }
+
+  private ccWasm?: Fn;
+
+  /** Helper `h` with this signature has a wasm implementation (see cc-wasm.ts). */
+  helperInWasm(h: number, args: (32 | 64)[], result: 0 | 32 | 64): boolean {
+    return h === H_CC_FLAGS && args.length === 0 && result === 32;
+  }
+
+  /** Import name of helper `h` called with these widths (created on first use). */
+  helperImport(h: number, args: (32 | 64)[], result: 0 | 32 | 64): string {
+    if (this.helperInWasm(h, args, result)) {
+      if (!this.ccWasm) {
+        const js = this.imports[this.jsHelperImport(h, args, result)] as Fn;
+        this.imports.ccw = this.ccWasm = buildCcFlags(this.cpu.stateBase, this.cpu.memory.memory, js);
+      }
+      return 'ccw';
+    }
+    return this.jsHelperImport(h, args, result);
+  }
+
+  /** Import name of the JS wrapper of helper `h` called with these widths (created on first use). */
+  private jsHelperImport(h: number, args: (32 | 64)[], result: 0 | 32 | 64): string {
+    const key = `h${h}_${args.join('_')}_r${result}`;
+    if (this.helperKeys.has(key)) return key;
+    const helper = HELPERS[h];
+    if (!helper) throw new Error(`JIT: no helper ${h}`);
+    const fn = helper.fn;
+    const cpu = this.cpu;
+    const rt = this;
+    // i64 arguments arrive as signed BigInts; the interpreter passes them unsigned.
+    const arg = (v: number | bigint) => (typeof v === 'bigint' ? BigInt.asUintN(64, v) : v);
+    const conv =
+      result === 64 ? (r: unknown) => BigInt(r as bigint | number) : result === 32 ? (r: unknown) => Number(r) | 0 : () => undefined;
+    let w: Fn;
+    switch (args.length) {
+      case 0: w = (n: number) => { cpu.icount = rt.base + n; return conv(fn(cpu)); }; break;
+      case 1: w = (n: number, a: number | bigint) => { cpu.icount = rt.base + n; return conv(fn(cpu, arg(a))); }; break;
+      case 2: w = (n: number, a: number | bigint, b: number | bigint) => {
+        cpu.icount = rt.base + n;
+        return conv(fn(cpu, arg(a), arg(b)));
+      }; break;
+      default: w = (n: number, a: number | bigint, b: number | bigint, c: number | bigint) => {
+        cpu.icount = rt.base + n;
+        return conv(fn(cpu, arg(a), arg(b), arg(c)));
+      };
+    }
+    this.imports[key] = w;
+    this.helperKeys.add(key);
+    return key;
+  }
+}
+
+const ty = (w: 32 | 64) => (w === 64 ? Ty.I64 : Ty.I32);
+
+/** A compiled block function: `n` instructions retired so far, chain while below `limit`; returns the new n. */
+export type BlockFn = (n: number, limit: number) => number;
+
+/** One program to compile, with its chaining hooks. */
+export interface BlockSpec {
+  prog: Program;
+  opts: CodegenOptions;
+  /** Allocates the table slot for an exit to the known RIP hi:lo (or returns -1). */
+  link?: (lo: number, hi: number) => number;
+  /** Also build the checked entry (for links from other pages). */
+  entryCheck?: EntryCheck;
+  /** Allocates the table slot for an exit to a computed RIP (or returns -1). */
+  linkIndirect?: () => number;
+}
+
+export interface Compiled {
+  fn: BlockFn;
+  checked?: BlockFn;
+}
+
+/**
+ * Compiles programs into one module (a module has a fixed cost of ~0.1-0.2 ms to compile and instantiate in V8,
+ * a function in a shared module a small fraction of it); returns their instantiated functions, in order.
+ */
+export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStats): Compiled[] {
+  const t0 = performance.now();
+  const mb = new ModuleBuilder();
+  mb.importMemory('e', 'mem');
+  const blockType = mb.type([Ty.I32, Ty.I32], [Ty.I32]);
+  let table = false;
+  const funcs = new Map<string, number>();
+  const imp = (name: string, params: Ty[], results: Ty[]) => {
+    let f = funcs.get(name);
+    if (f === undefined) funcs.set(name, (f = mb.importFunc('e', name, params, results)));
+    return f;
+  };
+  const I = Ty.I32;
+  const useTable = () => {
+    if (!table) mb.importTable('e', 'tbl');
+    table = true;
+  };
+  const bodies = specs.map((spec) => {
+    const env: CodegenEnv = {
+      read: () => imp('rd', [I, I, I, I, I], [I]),
+      read64: () => imp('rd64', [I, I, I, I], [I]),
+      hi64: () => imp('hi64', [], [I]),
+      write: () => imp('wr', [I, I, I, I, I, I], []),
+      write64: () => imp('wr64', [I, I, I, I, I, I], []),
+      raise: () => imp('raise', [I, I, I], []),
+      helper: (h, args, result) => imp(rt.helperImport(h, args, result), [I, ...args.map(ty)], result ? [ty(result)] : []),
+      helperInWasm: (h, args, result) => rt.helperInWasm(h, args, result),
+    };
+    const { link, linkIndirect } = spec;
+    if (link) {
+      env.blockType = () => blockType;
+      env.link = (lo, hi) => {
+        const s = link(lo, hi);
+        if (s >= 0) useTable();
+        return s;
+      };
+    }
+    if (linkIndirect) {
+      env.blockType = () => blockType;
+      env.linkIndirect = () => {
+        const slot = linkIndirect();
+        if (slot < 0) return undefined;
+        useTable();
+        // the prediction starts non-canonical: no RIP equals it
+        return { slot, miss: imp('miss', [I, I, I], [I]), pred: mb.global(Ty.I64, true, 0, 0x80000000 | 0) };
+      };
+    }
+    return generate(spec.prog, env, spec.opts);
+  });
+  // imports are complete: define the functions
+  const main = bodies.map((g) => mb.func(mb.type(g.params, g.results), g.locals, g.body));
+  specs.forEach((spec, i) => {
+    mb.export(`f${i}`, main[i]!);
+    if (spec.entryCheck) mb.export(`g${i}`, mb.func(blockType, [], checkBody(spec.entryCheck, main[i]!)));
+  });
+  const bytes = mb.finish();
+  const t1 = performance.now();
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: rt.imports as WebAssembly.Imports['e'] });
+  const t2 = performance.now();
+  if (stats) {
+    stats.genMs += t1 - t0;
+    stats.wasmMs += t2 - t1;
+    stats.bytes += bytes.length;
+    stats.modules++;
+  }
+  const x = inst.exports as Record<string, unknown>;
+  return specs.map((_, i) => ({ fn: x[`f${i}`] as BlockFn, checked: x[`g${i}`] as BlockFn | undefined }));
+}
+
+/** Compiles one program into a module of its own. */
+export function compileProgram(
+  rt: JitRuntime, p: Program, opts: CodegenOptions, stats?: JitStats, link?: (lo: number, hi: number) => number,
+  entryCheck?: EntryCheck, linkIndirect?: () => number,
+): Compiled {
+  return compileBatch(rt, [{ prog: p, opts, link, entryCheck, linkIndirect }], stats)[0]!;
+}
+
+/** What a block entered from another page checks first: that its code page is still mapped where it was. */
+export interface EntryCheck {
+  stateBase: number;
+  mode: number;
+  rip: bigint;
+  /** Physical address of the code page. */
+  page: number;
+}
+
+/**
+ * `(n, limit) -> n`: if the exec TLB entry for the block's page still maps it to the same physical page (so the run
+ * loop's lookup would find this very block), runs the block; else returns n (the caller stored RIP: the run loop
+ * takes over). All addresses are constants.
+ */
+function checkBody(k: EntryCheck, f: number): Uint8Array {
+  const user = (k.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
+  const vpn = k.rip >> 12n;
+  const e = k.stateBase + TLB_OFFSET + ((user ? TLB_ENTRIES : 0) + Number(vpn & BigInt(TLB_ENTRIES - 1))) * TLB_ENTRY;
+  const c = new Code(64);
+  c.i32(0).mem(W.i64_load, 3, e + 16).i64(Number(vpn & 0xffffffffn) | 0, Number(vpn >> 32n) | 0).op(W.i64_eq);
+  c.i32(0).mem(W.i32_load, 2, e + 24).i32(k.page | 0).op(W.i32_eq).op(W.i32_and);
+  c.op(W.if_).byte(Ty.I32).get(0).get(1).op(W.return_call).u32(f).op(W.else_).get(0).op(W.end).op(W.end);
+  return c.view().slice();
+}
+
+/** The RIP of a program's first instruction (its block's address), or undefined. */
+function firstRip(p: Program): bigint | undefined {
+  if (p.code[0] !== Op.INSN) return undefined;
+  return (BigInt(p.code[2]! >>> 0) << 32n) | BigInt(p.code[1]! >>> 0);
+}
+
+interface Entry {
+  fn: BlockFn;
+  /** The same, entered through the check that its page is still mapped where it was (for links from other pages). */
+  checked?: BlockFn;
+  /** mode:rip */
+  key: string;
+  rip: bigint;
+  /** Physical address of its code page. */
+  page: number;
+  /** Slots of this block's exits. */
+  out: number[];
+  /** Slots of other blocks linked to this one. */
+  in: Set<number>;
+}
+
+interface Prepared {
+  spec: BlockSpec;
+  out: number[];
+  wants: [number, string][];
+  key: string;
+  rip: bigint;
+  page: number;
+  linkable: boolean;
+}
+
+interface SlotInfo {
+  /** The block whose exit it is: its mode, linear page (rip >> 12) and physical page address. */
+  mode: number;
+  vpage: bigint;
+  page: number;
+  /** What it points to now, or the key of the block it waits for. */
+  target?: Entry;
+  waitKey?: string;
+}
+
+export class Jit implements BlockCompiler {
+  readonly threshold: number;
+  readonly rt: JitRuntime;
+  readonly stats: JitStats = { compiled: 0, dropped: 0, failed: 0, genMs: 0, wasmMs: 0, bytes: 0, modules: 0, links: 0, misses: 0 };
+  private readonly inlineTlb: boolean;
+  private readonly chaining: boolean;
+  private readonly entries = new Map<Block, Entry>();
+  /** Compiled blocks that can be chain targets, by mode:rip. */
+  private readonly byKey = new Map<string, Set<Entry>>();
+  /** Slots waiting for a block with this key to be compiled. */
+  private readonly waiting = new Map<string, Set<number>>();
+  private readonly slots: (SlotInfo | undefined)[] = [];
+  private readonly batch: number;
+  /** Blocks waiting for a batch, with their hit count when they were queued. */
+  private readonly pending = new Map<Block, number>();
+
+  constructor(readonly cpu: Cpu, opts: JitOptions = {}) {
+    this.threshold = opts.threshold ?? 50;
+    this.batch = opts.batch ?? 16;
+    this.inlineTlb = opts.inlineTlb ?? true;
+    this.chaining = opts.chaining ?? true;
+    this.rt = new JitRuntime(cpu);
+    this.rt.onMiss = (slot, lo, hi) => this.miss(slot, lo, hi);
+  }
+
+  /**
+   * The run loop asks for `block` once it ran `threshold` times (and again on every later run while this returns
+   * undefined). Blocks are queued and compiled in batches of `batch` (one wasm module each); a block compiles with
+   * whatever is queued once the batch is full or it has waited `batch` more runs of its own.
+   */
+  compile(cpu: Cpu, block: Block): (() => void) | undefined {
+    if (this.batch <= 1 || this.threshold === 0) {
+      this.flush([block]);
+      return block.compiled;
+    }
+    const since = this.pending.get(block);
+    if (since === undefined) this.pending.set(block, block.hits);
+    if (this.pending.size >= this.batch || (since !== undefined && block.hits - since >= this.batch)) {
+      const blocks = [...this.pending.keys()];
+      this.pending.clear();
+      this.flush(blocks);
+      return block.compiled;
+    }
+    void cpu;
+    return undefined;
+  }
+
+  /** Compiles blocks into one module, links them, and gives each its `compiled` runner. */
+  private flush(blocks: Block[]): void {
+    const prepared = blocks.map((b) => this.prepare(b));
+    let done: Compiled[];
+    try {
+      done = compileBatch(this.rt, prepared.map((p) => p.spec), this.stats);
+    } catch (e) {
+      for (const p of prepared) for (const slot of p.out) this.freeSlot(slot);
+      if (blocks.length > 1) for (const b of blocks) this.flush([b]); // find the culprit
+      else {
+        this.stats.failed++;
+        blocks[0]!.hits = -1e9; // do not retry
+        if (process.env.KEMU_JIT_DEBUG) console.error('JIT: compile failed:', e);
+      }
+      return;
+    }
+    done.forEach((c, i) => this.install(blocks[i]!, prepared[i]!, c));
+  }
+
+  private prepare(block: Block): Prepared {
+    const cpu = this.cpu;
+    const mode = block.key % 2048;
+    const phys = Math.floor(block.key / 2048);
+    const page = phys - (phys % 4096);
+    const rip = firstRip(block.prog);
+    const out: number[] = [];
+    const wants: [number, string][] = [];
+    // Chaining in 64-bit mode only (linear address = RIP); a block whose code continues on another page is never
+    // a target (the run loop checks that second page too).
+    const chain = this.chaining && rip !== undefined && (mode & ModeBits.CODE_MASK) === 2;
+    const newSlot = () => {
+      const slot = this.rt.allocSlot();
+      this.slots[slot] = { mode, vpage: rip! >> 12n, page };
+      out.push(slot);
+      return slot;
+    };
+    const linkable = chain && block.pages.length === 1;
+    const spec: BlockSpec = {
+      prog: block.prog,
+      opts: { stateBase: cpu.stateBase, mode, inlineTlb: this.inlineTlb },
+      link: chain
+        ? (lo, hi) => {
+            const slot = newSlot();
+            wants.push([slot, `${mode}:${(BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)}`]);
+            return slot;
+          }
+        : undefined,
+      entryCheck: linkable ? { stateBase: cpu.stateBase, mode, rip: rip!, page } : undefined,
+      linkIndirect: chain ? newSlot : undefined,
+    };
+    return { spec, out, wants, key: `${mode}:${rip}`, rip: rip ?? 0n, page, linkable };
+  }
+
+  private install(block: Block, p: Prepared, c: Compiled): void {
+    const cpu = this.cpu;
+    const rt = this.rt;
+    this.stats.compiled++;
+    const e: Entry = { fn: c.fn, checked: c.checked, key: p.key, rip: p.rip, page: p.page, out: p.out, in: new Set() };
+    this.entries.set(block, e);
+    if (p.linkable) {
+      let set = this.byKey.get(e.key);
+      if (!set) this.byKey.set(e.key, (set = new Set()));
+      // Blocks at the same address from other pages (an older mapping, most likely): move their checked links
+      // to the newest translation.
+      for (const old of set) {
+        for (const slot of old.in) if (!this.isDirect(slot, old)) this.linkSlot(slot, e);
+      }
+      set.add(e);
+      const w = this.waiting.get(e.key);
+      if (w) {
+        this.waiting.delete(e.key);
+        for (const s of w) this.linkSlot(s, e);
+      }
+    }
+    for (const [slot, key] of p.wants) {
+      const t = this.byKey.get(key);
+      if (t && t.size) this.linkSlot(slot, this.pick(t, slot));
+      else this.wait(slot, key);
+    }
+    const fn = c.fn;
+    block.compiled = () => {
+      const base = cpu.icount;
+      rt.base = base;
+      // chain only below the run loop's budget end, and not while something traces every block
+      let limit = cpu.onBlock ? 0 : cpu.runEnd - base;
+      if (!(limit > 0)) limit = 0;
+      else if (limit > 0x3fffffff) limit = 0x3fffffff;
+      cpu.icount = base + fn(0, limit);
+    };
+  }
+
+  /** Of several compiled blocks at one address (other mappings), the one on the slot's own page, else the newest. */
+  private pick(set: Set<Entry>, slot: number): Entry {
+    let last: Entry | undefined;
+    for (const e of set) {
+      if (this.isDirect(slot, e)) return e;
+      last = e;
+    }
+    return last!;
+  }
+
+  /**
+   * A target on the same linear and physical page as the exit's own block: the run loop validated that page when
+   * it entered the chain, so the link needs no check. Other targets check their page mapping on entry.
+   */
+  private isDirect(slot: number, target: Entry): boolean {
+    const s = this.slots[slot]!;
+    return s.vpage === target.rip >> 12n && s.page === target.page;
+  }
+
+  private linkSlot(slot: number, target: Entry): void {
+    const s = this.slots[slot]!;
+    this.unlink(slot);
+    this.rt.table.set(slot, this.isDirect(slot, target) ? target.fn : target.checked!);
+    s.target = target;
+    target.in.add(slot);
+    this.stats.links++;
+  }
+
+  /** Detaches a slot from its target or from the waiting list it is on (the table entry is left as is). */
+  private unlink(slot: number): void {
+    const s = this.slots[slot]!;
+    s.target?.in.delete(slot);
+    s.target = undefined;
+    if (s.waitKey !== undefined) {
+      const w = this.waiting.get(s.waitKey);
+      if (w?.delete(slot) && !w.size) this.waiting.delete(s.waitKey);
+      s.waitKey = undefined;
+    }
+  }
+
+  private wait(slot: number, key: string): void {
+    this.unlink(slot);
+    this.rt.table.set(slot, this.rt.stub);
+    let w = this.waiting.get(key);
+    if (!w) this.waiting.set(key, (w = new Set()));
+    w.add(slot);
+    this.slots[slot]!.waitKey = key;
+  }
+
+  private freeSlot(slot: number): void {
+    this.unlink(slot);
+    this.slots[slot] = undefined;
+    this.rt.releaseSlot(slot);
+  }
+
+  /** An exit to a computed RIP missed its prediction: link its slot to the block there, if one is compiled. */
+  private miss(slot: number, lo: number, hi: number): number {
+    this.stats.misses++;
+    const s = this.slots[slot];
+    if (!s) return 0;
+    const set = this.byKey.get(`${s.mode}:${(BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)}`);
+    if (!set || !set.size) return 0;
+    this.linkSlot(slot, this.pick(set, slot));
+    return 1;
+  }
+
+  dropped(block: Block): void {
+    this.pending.delete(block);
+    const e = this.entries.get(block);
+    if (!e) return;
+    this.entries.delete(block);
+    this.stats.dropped++;
+    const set = this.byKey.get(e.key);
+    set?.delete(e);
+    if (set && !set.size) this.byKey.delete(e.key);
+    // exits of other blocks that led here: to another block at this address, or back to the stub to wait
+    for (const slot of [...e.in]) {
+      if (set && set.size) this.linkSlot(slot, this.pick(set, slot));
+      else this.wait(slot, e.key);
+    }
+    // this block's own exits: free them
+    for (const slot of e.out) this.freeSlot(slot);
+  }
+}
+
+/** Plugs the JIT into a CPU (threshold 0: compile every block before its first run). */
+export function enableJit(cpu: Cpu, opts: JitOptions = {}): Jit {
+  const jit = new Jit(cpu, opts);
+  cpu.jit = jit;
+  return jit;
+}
+
+/** Unplugs the JIT; blocks already compiled keep their compiled code until dropped. */
+export function disableJit(cpu: Cpu): void {
+  cpu.jit = undefined;
+  cpu.flushTranslations();
+}

@@ -1,0 +1,322 @@
+// Whole guests under the JIT (forced: threshold 0, and after a few interpreted runs) against the interpreter:
+// same UART output, same stop, same instruction count, same final CPU state and memory.
+import { describe, expect, it } from 'vitest';
+import { agree, asm } from './jit-guest.ts';
+import { buildKernel } from './loader-build.ts';
+import { buildCGuest } from './jit-cguest.ts';
+
+describe('guests under the JIT', () => {
+  it('prints over COM1 and exits (cpu-smoke guest)', () => {
+    const { ref } = agree(asm(`
+      .globl _start
+      _start:
+        mov $0x3f8, %dx
+        lea msg(%rip), %rsi
+      1: movb (%rsi), %al
+        inc %rsi
+        test %al, %al
+        jz 2f
+        out %al, %dx
+        jmp 1b
+      2: mov $0x21, %al
+        out %al, $0xf4
+      msg: .asciz "hello from kemu\\n"
+    `));
+    expect(ref.out).toBe('hello from kemu\n');
+    expect(ref.r).toEqual({ kind: 'exit', status: 0x43 });
+  });
+
+  it('calls, loops and flags (cpu-smoke guest)', () => {
+    const { ref } = agree(asm(`
+      .globl _start
+      _start:
+        mov $10, %ecx
+        xor %eax, %eax
+      1: add %ecx, %eax
+        loop 1b
+        call f
+        cmp $55, %eax
+        jne bad
+        cmp $-1, %rbx
+        jge bad
+        mov $1, %al
+        out %al, $0xf4
+      bad:
+        mov $2, %al
+        out %al, $0xf4
+      f: mov $-5, %rbx
+        ret
+    `));
+    expect(ref.r).toEqual({ kind: 'exit', status: 3 });
+  });
+
+  it('stops at a budget boundary exactly like the interpreter', () => {
+    const elf = asm(`
+      .globl _start
+      _start: xor %eax, %eax
+      1: add $3, %rax
+        imul $7, %rax, %rdx
+        xor %rdx, %rax
+        jmp 1b
+    `);
+    for (const n of [1, 2, 7, 1000, 12345]) {
+      const { ref } = agree(elf, n);
+      expect(ref.r).toMatchObject({ kind: 'budget' });
+    }
+  });
+
+  it('recursion, stack and memory (fib, bubble sort)', () => {
+    const { ref } = agree(asm(`
+      .globl _start
+      _start:
+        mov $18, %edi
+        call fib
+        mov %rax, %r15
+        lea arr(%rip), %rsi
+        mov $64, %ecx
+        mov $12345, %eax
+      0: imul $1103515245, %eax, %eax
+        add $12345, %eax
+        mov %eax, -4(%rsi,%rcx,4)
+        loop 0b
+        mov $63, %r8d
+      1: xor %ecx, %ecx
+      2: mov (%rsi,%rcx,4), %eax
+        mov 4(%rsi,%rcx,4), %edx
+        cmp %edx, %eax
+        jle 3f
+        mov %edx, (%rsi,%rcx,4)
+        mov %eax, 4(%rsi,%rcx,4)
+      3: inc %ecx
+        cmp %r8d, %ecx
+        jb 2b
+        dec %r8d
+        jnz 1b
+        xor %eax, %eax
+        xor %ecx, %ecx
+      4: rol $5, %eax
+        xor (%rsi,%rcx,4), %eax
+        inc %ecx
+        cmp $64, %ecx
+        jne 4b
+        mov %eax, %ebx
+        mov $0x3f8, %dx
+        mov %bl, %al
+        out %al, %dx
+        mov %r15b, %al
+        out %al, %dx
+        out %al, $0xf4
+      fib: cmp $2, %edi
+        jae 5f
+        mov %edi, %eax
+        ret
+      5: push %rdi
+        dec %edi
+        call fib
+        pop %rdi
+        push %rax
+        lea -2(%rdi), %edi
+        call fib
+        pop %rdx
+        add %rdx, %rax
+        ret
+      .data
+      arr: .skip 256
+    `));
+    expect(ref.r).toMatchObject({ kind: 'exit' });
+    expect(ref.out.charCodeAt(1)).toBe(2584 & 0xff); // fib(18)
+  });
+
+  it('self-modifying code: blocks are dropped and retranslated', () => {
+    const { ref, jits } = agree(asm(`
+      .globl _start
+      _start:
+        xor %ebx, %ebx
+        mov $50, %ecx
+      1: call patched
+        add %eax, %ebx
+        incl imm(%rip)
+        loop 1b
+        mov %bl, %al
+        out %al, $0xf4
+      .balign 4096
+      patched:
+        .byte 0xb8
+      imm: .long 1
+        ret
+    `));
+    expect(ref.r).toEqual({ kind: 'exit', status: ((50 * 51 / 2) & 0xff) * 2 + 1 });
+    expect(jits[0]!.jit!.stats.dropped).toBeGreaterThan(0);
+  });
+
+  it('self-modifying code in the running page: chained blocks are unlinked, slots reused', () => {
+    const { ref, jits } = agree(asm(`
+      .globl _start
+      _start:
+        xor %ebx, %ebx
+        mov $300, %ecx
+      1: add $1, %edx
+        jmp 2f
+      2: mov $0, %eax
+      imm = . - 4
+        add %eax, %ebx
+        incl imm(%rip)
+        sub $1, %ecx
+        jnz 1b
+        mov %bl, %al
+        out %al, $0xf4
+    `));
+    expect(ref.r).toEqual({ kind: 'exit', status: (((299 * 300) / 2) & 0xff) * 2 + 1 });
+    const j = jits[0]!.jit!;
+    expect(j.stats.dropped).toBeGreaterThan(250);
+    expect(j.rt.table.length).toBeLessThanOrEqual(128); // freed slots are reused
+  });
+
+  it('chains across pages and notices a remapped code page (INVLPG)', () => {
+    // Linear 0x300000 maps (4 KiB page table) to physical 0x210000 (code adding 1), later to 0x211000 (adding 2).
+    const elf = buildKernel(`
+      .globl _start
+      _start:
+        lea pt(%rip), %rdi
+        mov $0x200003, %eax
+        mov $512, %ecx
+      0: mov %rax, (%rdi)
+        add $8, %rdi
+        add $0x1000, %rax
+        loop 0b
+        lea pt(%rip), %rdi
+        movq $0x210003, 256*8(%rdi)
+        lea pt(%rip), %rax
+        or $3, %rax
+        mov %rax, 0xb008
+        mov %cr3, %rax
+        mov %rax, %cr3
+        lea back(%rip), %r14
+        xor %ebx, %ebx
+        mov $1000, %ecx
+      loop:
+        jmp far_away
+      back:
+        add %eax, %ebx
+        dec %ecx
+        jz done
+        cmp $500, %ecx
+        jne loop
+        movq $0x211003, 256*8(%rdi)
+        invlpg 0x300000
+        jmp loop
+      done:
+        mov %ebx, %eax
+        shr $2, %eax
+        out %al, $0xf4
+      .equ far_away, 0x300000
+      .section .p1, "ax"
+        mov $1, %eax
+        jmp *%r14
+      .section .p2, "ax"
+        mov $2, %eax
+        jmp *%r14
+      .bss
+      .balign 4096
+      pt: .skip 4096
+    `, { bits: 64, ldArgs: ['--section-start=.p1=0x210000', '--section-start=.p2=0x211000'] });
+    const { ref, jits } = agree(elf);
+    expect(ref.r).toEqual({ kind: 'exit', status: ((1500 >> 2) & 0xff) * 2 + 1 });
+    expect(jits[0]!.jit!.stats.links).toBeGreaterThan(0);
+  });
+
+  it('indirect exits: a polymorphic jump table across pages, calls and returns', () => {
+    const { ref, jits } = agree(asm(`
+      .globl _start
+      _start:
+        xor %ebx, %ebx
+        lea next(%rip), %r8
+        mov $3000, %ecx
+      1: mov %ecx, %eax
+        and $3, %eax
+        lea table(%rip), %rdx
+        jmp *(%rdx,%rax,8)
+      next:
+        dec %ecx
+        jnz 1b
+        mov %bl, %al
+        out %al, $0xf4
+      .balign 4096
+      t0: add $1, %ebx
+        jmp next
+      .balign 4096
+      t1: call f
+        add %eax, %ebx
+        jmp next
+      .balign 4096
+      t2: add $3, %ebx
+        jmp *%r8
+      t3: xor $5, %ebx
+        lea next(%rip), %r9
+        push %r9
+        ret
+      f: mov $2, %eax
+        lea next(%rip), %r8
+        ret
+      .data
+      .balign 8
+      table: .quad t0, t1, t2, t3
+    `));
+    expect(ref.r).toMatchObject({ kind: 'exit' });
+    expect(jits[0]!.jit!.stats.misses).toBeGreaterThan(0);
+  });
+
+  it('an indirect exit to a remapped code page (INVLPG) runs the new code', () => {
+    const elf = buildKernel(`
+      .globl _start
+      _start:
+        lea pt(%rip), %rdi
+        mov $0x200003, %eax
+        mov $512, %ecx
+      0: mov %rax, (%rdi)
+        add $8, %rdi
+        add $0x1000, %rax
+        loop 0b
+        lea pt(%rip), %rdi
+        movq $0x210003, 256*8(%rdi)
+        lea pt(%rip), %rax
+        or $3, %rax
+        mov %rax, 0xb008
+        mov %cr3, %rax
+        mov %rax, %cr3
+        mov $0x300000, %r13
+        xor %ebx, %ebx
+        mov $1000, %ecx
+      loop:
+        call *%r13
+        add %eax, %ebx
+        dec %ecx
+        jz done
+        cmp $500, %ecx
+        jne loop
+        movq $0x211003, 256*8(%rdi)
+        invlpg 0x300000
+        jmp loop
+      done:
+        mov %ebx, %eax
+        shr $2, %eax
+        out %al, $0xf4
+      .section .p1, "ax"
+        mov $1, %eax
+        ret
+      .section .p2, "ax"
+        mov $2, %eax
+        ret
+      .bss
+      .balign 4096
+      pt: .skip 4096
+    `, { bits: 64, ldArgs: ['--section-start=.p1=0x210000', '--section-start=.p2=0x211000'] });
+    const { ref } = agree(elf);
+    expect(ref.r).toEqual({ kind: 'exit', status: ((1500 >> 2) & 0xff) * 2 + 1 });
+  });
+
+  it('a C program (gcc -O2, freestanding) computes the same results', () => {
+    const { ref } = agree(buildCGuest(), 20_000_000);
+    expect(ref.out.split('\n')[0]).toBe('00000000000008d6'); // primes below 20000
+  });
+});

@@ -1,0 +1,49 @@
+// Runs whole guests under the interpreter and under the JIT and checks that everything observable agrees.
+import { expect } from 'vitest';
+import { Machine, type RunResult } from '../src/machine/machine.ts';
+import { enableJit, type Jit } from '../src/jit/compiler.ts';
+import { buildKernel } from './loader-build.ts';
+
+export interface GuestRun {
+  r: RunResult | string;
+  out: string;
+  icount: number;
+  state: string;
+  mem: Uint8Array;
+  jit?: Jit;
+}
+
+export function boot(elf: Uint8Array, threshold: number | null, maxInsns = 5_000_000): GuestRun {
+  const out: number[] = [];
+  const m = new Machine({ ramSize: 16 << 20, output: (b) => out.push(...b) });
+  m.load(elf);
+  const jit = threshold === null ? undefined : enableJit(m.cpu, { threshold });
+  let r: RunResult | string;
+  try {
+    r = m.run(maxInsns);
+  } catch (e) {
+    r = `error: ${(e as Error).message}`;
+  }
+  const st = m.cpu.getState();
+  st.msrs.delete(0x10); // the TSC follows host time
+  const state = JSON.stringify(st, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v instanceof Map ? [...v] : v));
+  return { r, out: Buffer.from(out).toString(), icount: m.cpu.icount, state, mem: new Uint8Array(m.cpu.memory.memory.buffer).slice(), jit };
+}
+
+/** Runs `elf` in the interpreter and with the JIT (forced, and after 3 interpreted runs); all runs must agree. */
+export function agree(elf: Uint8Array, maxInsns?: number): { ref: GuestRun; jits: GuestRun[] } {
+  const ref = boot(elf, null, maxInsns);
+  const jits = [0, 3].map((t) => boot(elf, t, maxInsns));
+  for (const [k, j] of jits.entries()) {
+    expect(j.r).toEqual(ref.r);
+    expect(j.out).toBe(ref.out);
+    expect(j.icount).toBe(ref.icount);
+    expect(j.state).toBe(ref.state);
+    expect(Buffer.compare(j.mem, ref.mem)).toBe(0);
+    expect(j.jit!.stats.failed).toBe(0);
+    if (k === 0 && ref.icount > 0) expect(j.jit!.stats.compiled).toBeGreaterThan(0);
+  }
+  return { ref, jits };
+}
+
+export const asm = (s: string) => buildKernel(s, { bits: 64 });
