@@ -1,0 +1,98 @@
+// The software CPU behind the accelerator interface. A thin wrapper over Cpu: budgets are instructions, exits are
+// retired instructions, and queued interrupts are delivered between run slices when RFLAGS.IF allows.
+import { AccelError, type Accelerator, type IoHandler, type Vcpu, type VcpuExit } from './accelerator.ts';
+import { CPU_EXTRA_BYTES, Cpu, Stop } from '../cpu/cpu.ts';
+import type { CpuState } from '../cpu/state.ts';
+import { deliverInterrupt } from '../cpu/system/deliver.ts';
+import type { GuestMemory } from '../machine/memory.ts';
+
+/** While an interrupt waits for IF, the CPU runs in slices this long so it is taken soon after STI. */
+const IRQ_POLL_INSNS = 64;
+
+const EXITS: Record<Stop, VcpuExit> = {
+  [Stop.Budget]: { kind: 'budget' },
+  [Stop.Halt]: { kind: 'halt' },
+  [Stop.Idle]: { kind: 'idle' },
+  [Stop.Shutdown]: { kind: 'shutdown' },
+  [Stop.Requested]: { kind: 'stopped' },
+};
+
+export class TcgVcpu implements Vcpu {
+  readonly cpu: Cpu;
+  private readonly irqQueue: number[] = [];
+  private stopRequested = false;
+
+  constructor(memory: GuestMemory, io: IoHandler) {
+    this.cpu = new Cpu(memory, io);
+  }
+
+  get exits(): number {
+    return this.cpu.icount;
+  }
+
+  run(budget = Number.POSITIVE_INFINITY): VcpuExit {
+    const cpu = this.cpu;
+    const end = cpu.icount + budget;
+    for (;;) {
+      if (this.stopRequested) {
+        this.stopRequested = false;
+        return EXITS[Stop.Requested];
+      }
+      this.deliverPending();
+      const left = end - cpu.icount;
+      if (left <= 0) return EXITS[Stop.Budget];
+      const waiting = this.irqQueue.length !== 0;
+      const stop = cpu.run(waiting ? Math.min(left, IRQ_POLL_INSNS) : left);
+      if (stop === Stop.Requested) this.stopRequested = true;
+      else if (stop === Stop.Budget) continue;
+      else if (stop === Stop.Idle && this.irqQueue.length) continue;
+      else return EXITS[stop];
+    }
+  }
+
+  private deliverPending(): void {
+    const cpu = this.cpu;
+    if (this.irqQueue.length === 0 || !(cpu.flags() & 0x200) || cpu.shutdown) return;
+    cpu.halted = false;
+    deliverInterrupt(cpu, this.irqQueue.shift()!);
+  }
+
+  getState(): CpuState {
+    return this.cpu.getState();
+  }
+
+  setState(state: CpuState): void {
+    this.cpu.setState(state);
+  }
+
+  injectInterrupt(vector: number): void {
+    if (!Number.isInteger(vector) || vector < 0 || vector > 255) throw new AccelError(`bad interrupt vector ${vector}`);
+    this.irqQueue.push(vector);
+  }
+
+  requestStop(): void {
+    this.stopRequested = true;
+    this.cpu.requestStop();
+  }
+}
+
+export class TcgAccelerator implements Accelerator {
+  readonly name = 'tcg' as const;
+  private vcpu: TcgVcpu | undefined;
+
+  constructor(readonly memory: GuestMemory) {
+    if (memory.extraSize < CPU_EXTRA_BYTES) {
+      throw new AccelError(`the software CPU needs ${CPU_EXTRA_BYTES} bytes reserved after guest RAM`);
+    }
+  }
+
+  createVcpu(io: IoHandler): TcgVcpu {
+    if (this.vcpu) throw new AccelError('this accelerator has its vCPU already (one vCPU for now)');
+    this.vcpu = new TcgVcpu(this.memory, io);
+    return this.vcpu;
+  }
+
+  close(): void {
+    this.vcpu = undefined;
+  }
+}
