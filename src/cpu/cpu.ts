@@ -53,6 +53,9 @@ export interface Block {
   compiled?: () => void;
   /** The RIP it was translated for (the same physical code can be reached at other RIPs: aliases, CS bases). */
   rip: bigint;
+  /** The same RIP as two int32 halves, for the lookup fast path. */
+  ripLo: number;
+  ripHi: number;
   /** Instructions in the block. */
   insns: number;
   /** For a block whose last instruction continues on the next linear page: that page and where it mapped. */
@@ -386,35 +389,42 @@ export class Cpu implements IrHost, MmuHost {
   }
 
   private lookup(): Block {
-    const mode = this.mode;
-    const rip = this.rip;
-    let lin: bigint;
+    // The hit path stays in int32 arithmetic: this runs once per executed block.
+    const i32 = this.i32;
+    const s = this.s;
+    const mode = i32[s + (L.MODE >> 2)]!;
+    const ripLo = i32[s + (L.RIP >> 2)]!;
+    const ripHi = i32[s + (L.RIP >> 2) + 1]!;
+    let lo: number;
+    let hi: number;
     if ((mode & 3) === 2) {
       // 64-bit code: RIP must be canonical
-      const top = rip >> 47n;
-      if (top !== 0n && top !== 0x1ffffn) throw new GuestFault(13, 0);
-      lin = rip;
+      if (ripHi >> 15 !== 0 && ripHi >> 15 !== -1) throw new GuestFault(13, 0);
+      lo = ripLo;
+      hi = ripHi;
     } else {
-      if (rip > BigInt(this.get32(L.segOff(1) + L.SEG_LIMIT) >>> 0)) throw new GuestFault(13, 0);
-      lin = BigInt.asUintN(32, rip + this.get64(L.segOff(1) + L.SEG_BASE));
+      const cs = s + (L.segOff(1) >> 2);
+      if (ripHi !== 0 || ripLo >>> 0 > i32[cs + (L.SEG_LIMIT >> 2)]! >>> 0) throw new GuestFault(13, 0);
+      lo = (ripLo + i32[cs + (L.SEG_BASE >> 2)]!) | 0;
+      hi = 0;
     }
-    const lo = Number(lin & 0xffffffffn) | 0;
-    const hi = Number(lin >> 32n) | 0;
-    const phys = this.fetchPhys(lo, hi);
+    const phys = this.mmu.translate(lo, hi, Access.Exec, (mode & ModeBits.CPL_MASK) === ModeBits.CPL_MASK);
     const key = phys * 2048 + mode;
     let b = this.cache.get(key);
     if (b) {
-      if (b.rip === rip && (b.lin2 === undefined || this.probeFetch(b.lin2) === b.phys2)) return b;
+      if (b.ripLo === ripLo && b.ripHi === ripHi && (b.lin2 === undefined || this.probeFetch(b.lin2) === b.phys2)) return b;
       this.dropBlock(b);
     }
+    const rip = this.rip;
+    const lin = BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));
     if (this.singleInsnNext) {
       this.singleInsnNext = false;
       const t = translateBlock(this, lin, rip, mode, 1);
-      return { prog: t.prog, key: -1, pages: [], hits: 0, rip, insns: t.insns };
+      return { prog: t.prog, key: -1, pages: [], hits: 0, rip, ripLo, ripHi, insns: t.insns };
     }
     const t = translateBlock(this, lin, rip, mode);
     this.onTranslate?.(lin, rip, mode, t.insns);
-    b = { prog: t.prog, key, pages: t.pages, hits: 0, rip, insns: t.insns };
+    b = { prog: t.prog, key, pages: t.pages, hits: 0, rip, ripLo, ripHi, insns: t.insns };
     if (t.pages.length > 1) {
       b.lin2 = (lin & ~0xfffn) + 0x1000n;
       b.phys2 = t.pages[1]!;
