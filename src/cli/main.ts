@@ -1,10 +1,11 @@
 // The `kemu` command: dispatches to one subcommand per file under src/cli/.
 import { userErrorMessage, type Command } from './common.ts';
 import { disasm } from './disasm.ts';
+import { guest } from './guest.ts';
 import { run } from './run.ts';
 
 /** The subcommands, in the order `kemu --help` lists them. Add new ones here. */
-const COMMANDS: Command[] = [run, disasm];
+const COMMANDS: Command[] = [run, disasm, guest];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

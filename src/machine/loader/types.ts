@@ -1,7 +1,7 @@
 import type { CpuState } from '../../cpu/state.js';
 import type { Region } from './placement.js';
 
-export type KernelFormat = 'elf64' | 'pvh' | 'multiboot';
+export type KernelFormat = 'elf64' | 'pvh' | 'multiboot' | 'bzimage';
 
 export interface BootModule {
   data: Uint8Array;
@@ -11,6 +11,8 @@ export interface BootModule {
 export interface LoadOptions {
   cmdline?: string;
   modules?: BootModule[];
+  /** An initial ramdisk: a bzImage's ramdisk_image, or module 0 for PVH and Multiboot kernels (as QEMU -initrd). */
+  initrd?: Uint8Array;
 }
 
 export interface LoadedModule {
@@ -33,4 +35,6 @@ export interface LoadResult {
   bootInfoAddr?: number;
   cmdlineAddr?: number;
   modules: LoadedModule[];
+  /** Where a bzImage's initrd went (PVH and Multiboot report it as module 0). */
+  initrd?: { start: number; end: number };
 }
