@@ -1,11 +1,13 @@
 // The `kemu` command: dispatches to one subcommand per file under src/cli/.
 import { userErrorMessage, type Command } from './common.ts';
+import { crosscheck } from './crosscheck.ts';
 import { disasm } from './disasm.ts';
 import { guest } from './guest.ts';
+import { fuzz } from './fuzz.ts';
 import { run } from './run.ts';
 
 /** The subcommands, in the order `kemu --help` lists them. Add new ones here. */
-const COMMANDS: Command[] = [run, disasm, guest];
+const COMMANDS: Command[] = [run, disasm, fuzz, guest, crosscheck];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

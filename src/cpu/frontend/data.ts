@@ -70,6 +70,8 @@ function extend(signed: boolean) {
   return (t: Translator) => {
     const [d, s] = t.i.operands;
     let v = t.read(s!);
+    // movsxd without REX.W (63 /r, operand size 32 or 16): a plain move of the operand size
+    if (s!.size === d!.size) return t.write(d!, v);
     if (s!.size === 4 && d!.size === 8) v = signed ? t.sext64(v as T32) : t.zext64(v as T32);
     else {
       v = s!.size === 1 ? (signed ? t.sext8(v as T32) : t.zext8(v as T32)) : signed ? t.sext16(v as T32) : t.zext16(v as T32);
