@@ -80,11 +80,29 @@ describe('decode engine', () => {
   });
 
   it('string instructions use DS:rSI (overridable) and ES:rDI', () => {
-    const i = d(64, 0x2e, 0xf3, 0xa4);
+    const i = d(32, 0x2e, 0xf3, 0xa4);
     expect(i.mnemonic).toBe('movs');
     const [dst, src] = i.operands;
     expect([dst!.base, dst!.seg]).toEqual([gpr(7), 0]);
     expect([src!.base, src!.seg]).toEqual([gpr(6), 1]);
+    expect(d(64, 0x64, 0xa4).operands[1]!.seg).toBe(4);
+  });
+
+  it('64-bit mode ignores ES/CS/SS/DS overrides, which do not cancel an earlier FS/GS', () => {
+    expect(d(64, 0x2e, 0xa4).operands[1]!.seg).toBe(3);
+    expect(d(64, 0x65, 0x3e, 0x20, 0x3f).operands[0]!.seg).toBe(5); // and gs:[rdi],bh
+    expect(d(64, 0x3e, 0x8b, 0x45, 0x00).operands[1]!.seg).toBe(2); // [rbp] stays SS: faults are #SS
+    expect(d(32, 0x65, 0x3e, 0x20, 0x3f).operands[0]!.seg).toBe(3); // elsewhere the last prefix wins
+  });
+
+  it('the last of F3/F2 decides REPE vs REPNE', () => {
+    expect(d(64, 0xf3, 0xf2, 0xae).repPrefix).toBe(0xf2);
+    expect(d(64, 0xf2, 0xf3, 0xae).repPrefix).toBe(0xf3);
+  });
+
+  it('F3 REX.B 90 is xchg r8d,eax, as the hardware executes it', () => {
+    expect(d(64, 0xf3, 0x41, 0x90).mnemonic).toBe('xchg');
+    expect(d(64, 0xf3, 0x90).mnemonic).toBe('pause');
   });
 
   it('LOCK is #UD without a memory destination', () => {

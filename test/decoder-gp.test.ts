@@ -68,6 +68,8 @@ function objdumpQuirk(text: string, bytes: Uint8Array, invalid: Invalid): string
   if (invalid && /^mov cs,/.test(text.replace(/^(\S+ )*?mov /, 'mov '))) return 'mov cs';
   // LOCK mov cr: the AMD encoding of CR8 (see 'engine support'); objdump reads it so in 32-bit code only
   if (/^lock mov .*cr[0-7]\b/.test(text)) return 'lock mov cr';
+  // F3 REX.B 90 is xchg r8,rAX on hardware (the fuzzer saw it against the real CPU); objdump says pause.
+  if (/^rex\.\w*B\w* pause$/.test(text)) return 'f3 rex.b 90';
   // A prefix on FWAIT folded with the next x87 instruction: objdump lets it rename the x87 instruction (frstorw);
   // on hardware it applies to the FWAIT only, so the engine keeps the x87 instruction's own size.
   const w = bytes.indexOf(0x9b);

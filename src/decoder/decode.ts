@@ -153,7 +153,8 @@ function rd64(): bigint {
 let dmode: Mode = 64;
 let prefixes = 0;
 let lastRep = 0; // 0, 0xf2 or 0xf3: the last of F2/F3
-let segOvr = -1;
+let segOvr = -1; // the override that applies (in 64-bit mode only FS/GS)
+let lastSeg = -1; // the last segment prefix byte, whatever the mode
 let rex = 0;
 let vexW = 0;
 let vexL = 0;
@@ -188,7 +189,7 @@ export function newInstruction(): Instruction {
   return {
     length: 0, mnemonic: '(bad)', invalid: Invalid.None, mode: 64, operands: [], opSize: 4, addrSize: 8, prefixes: 0,
     segOverride: -1, prefixCount: 0, rex: 0, vexL: 0, vexW: 0, vexV: 0, evexAaa: 0, evexZ: 0, evexB: 0, evexRc: -1,
-    map: OpMap.Primary, opcode: 0, modrm: -1, mandatoryPrefix: 0, pfxCase: -1, walk: 0, entry: null, attrs: 0, feature: '', flagsRead: 0,
+    map: OpMap.Primary, opcode: 0, modrm: -1, mandatoryPrefix: 0, repPrefix: 0, pfxCase: -1, walk: 0, entry: null, attrs: 0, feature: '', flagsRead: 0,
     flagsWritten: 0, flagsUndefined: 0,
   };
 }
@@ -231,6 +232,7 @@ function decodeInto(out: Instruction): void {
   prefixes = 0;
   lastRep = 0;
   segOvr = -1;
+  lastSeg = -1;
   rex = 0;
   vexW = vexL = vexV = vexR2 = vexX = vexPP = 0;
   evexAaa = evexZ = evexB = 0;
@@ -270,15 +272,18 @@ function decodeInto(out: Instruction): void {
     }
     if (seg === -2) break;
     if (seg >= 0) {
-      segOvr = seg;
+      // 64-bit mode ignores ES/CS/SS/DS overrides: they neither apply nor cancel an earlier FS/GS.
+      if (dmode !== 64 || seg >= 4) segOvr = seg;
       prefixes |= Pfx.SEG;
+      lastSeg = seg;
     }
     rex = 0;
     nLegacy++;
   }
   if (rex) prefixes |= Pfx.REX;
   out.prefixCount = nLegacy;
-  out.segOverride = segOvr;
+  out.segOverride = lastSeg;
+  out.repPrefix = lastRep;
 
   // ---- opcode, map ----
   let map: OpMap = OpMap.Primary;

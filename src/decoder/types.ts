@@ -172,8 +172,13 @@ export interface Instruction {
   addrSize: number;
   /** Pfx bits of the prefixes present (including ones the instruction ignores). */
   prefixes: number;
-  /** Segment override register index (0=ES .. 5=GS), or -1. The last one wins, as on hardware. */
+  /**
+   * The last segment-override prefix (0=ES .. 5=GS), or -1. Memory operands carry the segment that applies: in
+   * 64-bit mode ES/CS/SS/DS prefixes are ignored (an earlier FS/GS still applies).
+   */
   segOverride: number;
+  /** The last of the F3/F2 prefixes (0xf3, 0xf2), or 0: with both, the last decides REPE vs REPNE. */
+  repPrefix: number;
   /** Number of legacy prefix bytes before REX/VEX/opcode. */
   prefixCount: number;
   /** The REX byte (0x40-0x4f), or the same R/X/B bits taken from a VEX/EVEX prefix; 0 if none. */

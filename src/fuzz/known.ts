@@ -29,23 +29,6 @@ const lastInsn = (c: FuzzCase) => decode(c.code, c.offsets[c.offsets.length - 1]
 
 export const KNOWN: KnownClass[] = [
   {
-    name: 'segment-prefix-64',
-    what: 'in 64-bit mode the hardware ignores ES/CS/SS/DS prefixes (an earlier FS/GS still applies; rBP/rSP ' +
-      'accesses keep #SS); kemu lets a later one cancel FS/GS, and faults #GP instead of #SS with one',
-    match: (c, ref, dut) => prefixesOf(c).some((p) => {
-      const fsgs = p.findIndex((b) => b === 0x64 || b === 0x65);
-      if (fsgs >= 0 && p.slice(fsgs + 1).some((b) => SEG_NULL.has(b))) return true;
-      // a CS/DS/ES prefix on an rBP/rSP-based access: the fault on a non-canonical address stays #SS on the hardware
-      const v = (r: CaseResult) => (r.kind === 'exception' ? r.vector : -1);
-      return p.some((b) => SEG_NULL.has(b)) && ((v(ref) === 12 && v(dut) === 13) || (v(ref) === 13 && v(dut) === 12));
-    }),
-  },
-  {
-    name: 'rep-precedence',
-    what: 'with both F3 and F2 the hardware obeys the last; kemu prefers F3',
-    match: (c) => prefixesOf(c).some((p) => p.includes(0xf2) && p.includes(0xf3)),
-  },
-  {
     name: 'rmw-pf-write',
     what: 'a read-modify-write (or count-0 shift) memory operand faults as a write (#PF W=1) on the hardware; kemu reports a read or does not write',
     match: (_c, ref, dut) => {
@@ -65,31 +48,10 @@ export const KNOWN: KnownClass[] = [
     match: (c, ref) => (c.rflags & 0x100n) !== 0n || (ref.kind === 'exception' && ref.vector === 1),
   },
   {
-    name: 'pause-rexb',
-    what: 'F3 REX.B 90 is xchg r8,rAX on the hardware; the decoder says pause',
-    match: (c) => lastInsn(c).mnemonic === 'pause' && (lastInsn(c).rex & 1) !== 0,
-  },
-  {
     name: 'pvm-emulation-ud',
     what: 'suspected kvm_pvm artifact: where kemu raises #GP/#PF/#SS (non-canonical or unmapped operand), kvm reports #UD ' +
       '(the host emulates the faulting instruction and its emulator does not know popcnt, movbe, enter...)',
     match: (_c, ref, dut) => ref.kind === 'exception' && ref.vector === 6 && dut.kind === 'exception' && [12, 13, 14].includes(dut.vector),
-  },
-  {
-    name: 'string-access-order',
-    what: 'cmps: when both operands fault (#PF or #GP non-canonical) the hardware reports the ES:rDI one; kemu the DS:rSI one',
-    match: (c, ref, dut, diff) => /^(cmps|movs)/.test(lastInsn(c).mnemonic) && ref.kind === 'exception' && dut.kind === 'exception' &&
-      (ref.vector !== dut.vector || diff.some((l) => l.startsWith('cr2') || l.startsWith('error code'))),
-  },
-  {
-    name: 'cmpxchg16b-align',
-    what: 'cmpxchg16b: the hardware checks 16-byte alignment of the linear address (segment base included); kemu of the offset',
-    match: (c) => lastInsn(c).mnemonic === 'cmpxchg16b',
-  },
-  {
-    name: 'pop-mem-rsp',
-    what: 'pop to a memory operand whose store faults: the hardware leaves RSP unchanged; kemu has already incremented it',
-    match: (c, _ref, _dut, diff) => lastInsn(c).mnemonic === 'pop' && diff.some((l) => l.startsWith('frame rsp')),
   },
   {
     name: 'split-access',

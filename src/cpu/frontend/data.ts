@@ -2,6 +2,7 @@
 import { OpKind, RegClass } from '../../decoder/types.ts';
 import { movFromSystemReg, movToSystemReg } from '../system/movsys.ts';
 import type { T, T32, T64 } from '../ir/builder.ts';
+import { Op } from '../ir/ops.ts';
 import { sem } from './registry.ts';
 import { popSegment } from './sys-priv.ts';
 import type { Translator } from './translator.ts';
@@ -39,18 +40,26 @@ sem(['pop', 'popw'], (t) => {
   if (o.kind === OpKind.Reg && o.reg >> 8 === RegClass.SEG) return popSegment(t); // system/sys-priv.ts
   const size = t.i.opSize;
   if (o.kind === OpKind.Mem) {
-    // The address is computed with RSP already incremented (SDM: POP with an RSP-based memory operand).
+    // The address is computed with RSP already incremented (SDM: POP with an RSP-based memory operand), but RSP
+    // itself changes only after the store, so a faulting store leaves it alone.
     const v = t.peek(size);
     const sp = t.spAdd(t.sp(), size);
-    // Store first unless the address uses RSP (precise exceptions; self-modifying-code restarts rely on it too).
-    const usesSp = (o.base & 0xff) === 4 && o.base >> 8 === RegClass.GPR || (o.index & 0xff) === 4 && o.index >> 8 === RegClass.GPR;
-    if (usesSp) t.setSp(sp);
-    t.write(o, v);
-    if (!usesSp) t.setSp(sp);
+    let addr = t.ea(o);
+    if (o.base >> 8 === RegClass.GPR && (o.base & 0xff) === 4) addr = wrapAddr(t, t.bin64(Op.ADD64, addr, t.const64(size)));
+    t.store(o.size, o.seg, addr, v);
+    t.setSp(sp);
     return;
   }
   t.write(o, t.pop(size));
 });
+
+/** An effective address wrapped to the instruction's address size. */
+function wrapAddr(t: Translator, a: T64): T64 {
+  const as = t.i.addrSize;
+  if (as === 8) return a;
+  const lo = t.lo32(a);
+  return t.zext64(as === 2 ? t.zext16(lo) : lo);
+}
 
 sem('xchg', (t) => {
   const [a, b] = t.i.operands;

@@ -13,6 +13,7 @@ import type { T, T32, T64 } from '../ir/builder.ts';
 import { defineHelper } from '../ir/helpers.ts';
 import { OpKind } from '../../decoder/types.ts';
 import { Vec } from '../fault.ts';
+import * as L from '../layout.ts';
 import { CF, CcKind, OF, ZF } from './flags.ts';
 import { sem } from './registry.ts';
 import type { Translator } from './translator.ts';
@@ -82,8 +83,10 @@ sem('cmpxchg8b', (t) => {
 sem('cmpxchg16b', (t) => {
   const o = t.i.operands[0]!;
   const addr = t.ea(o);
+  // the 16-byte alignment is of the linear address: a segment base counts (in 64-bit mode FS/GS)
+  const base = t.codeBits !== 64 || o.seg >= 4 ? t.ld64(L.segOff(o.seg) + L.SEG_BASE) : t.const64(0);
   const ok = t.label();
-  t.brz(t.lo32(t.bin64(Op.AND64, addr, t.const64(15))), ok);
+  t.brz(t.lo32(t.bin64(Op.AND64, t.bin64(Op.ADD64, addr, base), t.const64(15))), ok);
   t.raise(Vec.GP, 0);
   t.place(ok);
   const addr8 = t.bin64(Op.ADD64, addr, t.const64(8));
@@ -112,7 +115,8 @@ sem('movbe', (t) => {
 
 sem('xlat', (t) => {
   const as = t.i.addrSize;
-  const seg = t.i.segOverride >= 0 ? t.i.segOverride : 3;
+  const ovr = t.i.segOverride; // (64-bit mode ignores ES/CS/SS/DS overrides)
+  const seg = ovr >= 0 && (t.codeBits !== 64 || ovr >= 4) ? ovr : 3;
   const al = t.reg(RAX, 1) as T32;
   let addr: T64;
   if (as === 8) addr = t.bin64(Op.ADD64, t.reg(RBX, 8) as T64, t.zext64(al));

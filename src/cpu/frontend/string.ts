@@ -75,7 +75,7 @@ function stringOp(compares: boolean, body: (t: Translator, it: Iter) => void) {
     let more = t.bin32(Op.XOR32, z.isZero(left), t.const32(1));
     if (compares) {
       // REPE (F3) goes on while equal, REPNE (F2) while not equal
-      const zf = t.cond(t.i.prefixes & Pfx.REP ? 4 : 5);
+      const zf = t.cond(t.i.repPrefix === 0xf3 ? 4 : 5); // with both prefixes the last one decides
       more = t.bin32(Op.AND32, more, zf);
     }
     t.branch(more, t.rip, t.next);
@@ -118,8 +118,9 @@ sem('cmps', stringOp(true, (t, { size }) => {
   const src = t.i.operands[0]!;
   const si = t.gpr(RSI, t.i.addrSize);
   const di = t.gpr(RDI, t.i.addrSize);
-  const a = t.load(size, src.seg, addrOf(t, si));
+  // ES:[rDI] is read first: when both operands fault, that is the fault the hardware reports
   const b = t.load(size, ES, addrOf(t, di));
+  const a = t.load(size, src.seg, addrOf(t, si));
   advance(t, size, si, di);
   t.setFlags(CcKind.SUB, size, t.sized(size).sub(a, b), b);
 }));

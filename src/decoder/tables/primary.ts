@@ -104,7 +104,8 @@ m[0x8f] = reg('pop Ev @d64 @stack'); // 8F /1-7: XOP (the engine checks)
 // `xchg eax,eax`): an operand-size prefix that changes the size makes it an xchg.
 const xchg90 = 'xchg Zv,rAX';
 const nop90 = mode(osz(xchg90, 'nop'), osz(xchg90, 'nop', 'nop'), osz('nop', xchg90));
-m[0x90] = pfxOpt(B(nop90, xchg90), undefined, 'pause');
+// With REX.B, 90 is xchg r8,rAX even after F3 (the hardware; objdump says pause).
+m[0x90] = B(pfxOpt(nop90, undefined, 'pause'), xchg90);
 for (let r = 1; r < 8; r++) m[0x90 + r] = xchg90;
 m[0x98] = osz('cbw', 'cwde', 'cdqe');
 m[0x99] = osz('cwd', 'cdq', 'cqo');
