@@ -6,7 +6,7 @@ const ITERS = Number(process.env.ITERS ?? 200_000);
 const image = readGuest(buildGuest('int', integerWorkload(ITERS)));
 
 function once(): { insns: number; ms: number } {
-  const m = new Machine({ ramSize: 16 << 20, output: () => {} });
+  const m = new Machine({ ramSize: 16 << 20, output: () => {}, jit: 'off' });
   m.load(image);
   const t0 = performance.now();
   const r = m.run();

@@ -80,7 +80,7 @@ interface Result {
 }
 
 function run(src: Uint8Array, jit: boolean): Result {
-  const m = new Machine({ ramSize: 32 << 20, output: () => {} });
+  const m = new Machine({ ramSize: 32 << 20, output: () => {}, jit: 'off' });
   m.load(src);
   const j = jit ? enableJit(m.cpu, { threshold, chaining, batch }) : undefined;
   const t0 = performance.now();

@@ -1,14 +1,20 @@
-// `kemu run` end to end: ELF64, PVH and Multiboot guests boot, print over COM1 and exit through isa-debug-exit.
+// `kemu run` end to end: ELF64, PVH and Multiboot guests boot, print over COM1 and exit through isa-debug-exit —
+// on the software CPU (the default) and on KVM (--accel kvm: the same output and status; skipped, with the reason in
+// each name, where /dev/kvm is not usable).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it as itVitest } from 'vitest';
+import { probeKvm } from '../src/accel/kvm/accel.ts';
 import { buildKernel } from './loader-build.ts';
 import { scratchDir } from './util/gnu.ts';
 
+const kvm = probeKvm();
+const KVM_SKIP = kvm.ok ? '' : ` [skipped: KVM unusable: ${kvm.reason}]`;
+
 const KEMU = join(import.meta.dirname, '..', 'bin', 'kemu.mjs');
 
-function kemu(args: string[], input = '') {
+function runKemu(args: string[], input = '') {
   const r = spawnSync(process.execPath, [KEMU, ...args], { input, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -40,7 +46,12 @@ const PRINT = (text: string, code: number, ptr: 'esi' | 'rsi') => `
 msg: .asciz "${text}"
 `;
 
-describe('kemu run', () => {
+for (const accel of ['tcg', 'kvm'] as const) describe(`kemu run (${accel})`, () => {
+  // tcg is the default backend: its runs give no --accel
+  const kemu = (args: string[], input = '') => runKemu(accel === 'tcg' ? args : [args[0]!, '--accel', accel, ...args.slice(1)], input);
+  const it = (name: string, fn: () => void, timeout?: number) =>
+    accel === 'kvm' ? itVitest.skipIf(!kvm.ok)(name + KVM_SKIP, fn, timeout) : itVitest(name, fn, timeout);
+
   it('boots an ELF64 kernel in long mode', () => {
     const k = file('elf64.elf', buildKernel(`.globl _start\n_start:\n${PRINT('hello from long mode\\n', 3, 'rsi')}`, { bits: 64 }));
     const r = kemu(['run', k]);
@@ -132,6 +143,7 @@ describe('kemu run', () => {
   });
 
   it('rejects bad invocations and bad kernels in one line', () => {
+    expect(kemu(['run', '--bogus', 'x']).status).toBe(2);
     expect(kemu(['run']).status).toBe(2);
     const bad = kemu(['run', '-m', 'lots', 'x']);
     expect([bad.status, bad.stderr.trim().split('\n').length]).toEqual([2, 1]);

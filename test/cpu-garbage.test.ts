@@ -48,7 +48,7 @@ describe('garbage guest code', () => {
         const next = rng(0xc0ffee ^ mode ^ (jit ? 0x5a5a : 0));
         const outcomes = new Map<string, number>();
         for (let run = 0; run < RUNS; run++) {
-          const m = new Machine({ ramSize: 8 << 20, output: () => {} });
+          const m = new Machine({ ramSize: 8 << 20, output: () => {}, jit: 'off' });
           if (jit) enableJit(m.cpu, { threshold: 0 });
           const ram = m.board.memory.bytes();
           for (let i = 0; i < CODE_SIZE; i++) ram[CODE + i] = next() >>> 24;

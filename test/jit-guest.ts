@@ -15,7 +15,7 @@ export interface GuestRun {
 
 export function boot(elf: Uint8Array, threshold: number | null, maxInsns = 5_000_000): GuestRun {
   const out: number[] = [];
-  const m = new Machine({ ramSize: 16 << 20, output: (b) => out.push(...b) });
+  const m = new Machine({ ramSize: 16 << 20, output: (b) => out.push(...b), jit: 'off' });
   m.load(elf);
   const jit = threshold === null ? undefined : enableJit(m.cpu, { threshold });
   let r: RunResult | string;

@@ -38,7 +38,10 @@ export interface Vcpu {
   injectInterrupt(vector: number): void;
   /** Makes a run() in progress (or the next one) return { kind: 'stopped' } as soon as possible. */
   requestStop(): void;
-  /** Exits (or instructions, for tcg) so far: the unit of --after-exits switching. */
+  /**
+   * Exits (or instructions, for tcg) so far. `kemu run --after-exits` counts KVM exits under kvm, and the guest's
+   * port I/O and MMIO accesses under tcg (src/machine/switch.ts).
+   */
   readonly exits: number;
 }
 

@@ -5,6 +5,7 @@ import { CPU_EXTRA_BYTES, Cpu, Stop } from '../cpu/cpu.ts';
 import type { CpuState } from '../cpu/state.ts';
 import { deliverInterrupt } from '../cpu/system/deliver.ts';
 import type { GuestMemory } from '../machine/memory.ts';
+import { applyJit, jitModeFromEnv, type JitMode } from '../machine/jit-mode.ts';
 
 /** While an interrupt waits for IF, the CPU runs in slices this long so it is taken soon after STI. */
 const IRQ_POLL_INSNS = 64;
@@ -22,8 +23,9 @@ export class TcgVcpu implements Vcpu {
   private readonly irqQueue: number[] = [];
   private stopRequested = false;
 
-  constructor(memory: GuestMemory, io: IoHandler) {
+  constructor(memory: GuestMemory, io: IoHandler, jit: JitMode = 'off') {
     this.cpu = new Cpu(memory, io);
+    applyJit(this.cpu, jit);
   }
 
   get exits(): number {
@@ -76,11 +78,18 @@ export class TcgVcpu implements Vcpu {
   }
 }
 
+export interface TcgOptions {
+  /** The WebAssembly JIT for the vCPU (default: KEMU_JIT from the environment, else 'on'). */
+  jit?: JitMode;
+}
+
 export class TcgAccelerator implements Accelerator {
   readonly name = 'tcg' as const;
   private vcpu: TcgVcpu | undefined;
+  readonly jit: JitMode;
 
-  constructor(readonly memory: GuestMemory) {
+  constructor(readonly memory: GuestMemory, options: TcgOptions = {}) {
+    this.jit = options.jit ?? jitModeFromEnv();
     if (memory.extraSize < CPU_EXTRA_BYTES) {
       throw new AccelError(`the software CPU needs ${CPU_EXTRA_BYTES} bytes reserved after guest RAM`);
     }
@@ -88,7 +97,7 @@ export class TcgAccelerator implements Accelerator {
 
   createVcpu(io: IoHandler): TcgVcpu {
     if (this.vcpu) throw new AccelError('this accelerator has its vCPU already (one vCPU for now)');
-    this.vcpu = new TcgVcpu(this.memory, io);
+    this.vcpu = new TcgVcpu(this.memory, io, this.jit);
     return this.vcpu;
   }
 

@@ -1,6 +1,8 @@
-// A whole machine: the board (RAM, buses, devices) driven by the software CPU.
+// A whole machine: the board (RAM, buses, devices) driven by the software CPU (with the JIT unless `jit` or
+// KEMU_JIT says off).
 import { Board, type BoardOptions } from './board.ts';
 import { CPU_EXTRA_BYTES, Cpu, Stop } from '../cpu/cpu.ts';
+import { applyJit, jitModeFromEnv, type JitMode } from './jit-mode.ts';
 import type { LoadOptions, LoadResult } from './loader/index.ts';
 
 export type RunResult =
@@ -10,11 +12,16 @@ export type RunResult =
   | { kind: 'shutdown'; rip: bigint }
   | { kind: 'budget'; rip: bigint };
 
+export interface MachineOptions extends Omit<BoardOptions, 'cpuReserve'> {
+  /** The WebAssembly JIT: off, on (compile hot blocks) or force (every block); default KEMU_JIT, else on. */
+  jit?: JitMode;
+}
+
 export class Machine {
   readonly board: Board;
   readonly cpu: Cpu;
 
-  constructor(options: Omit<BoardOptions, 'cpuReserve'>) {
+  constructor(options: MachineOptions) {
     // Device-requested exits and resets stop the CPU at its next block boundary.
     this.board = new Board({
       ...options,
@@ -35,6 +42,7 @@ export class Machine {
       mmioRead: (addr, size) => mmio.read(addr, size as 1 | 2 | 4),
       mmioWrite: (addr, size, value) => mmio.write(addr, size as 1 | 2 | 4, value),
     });
+    applyJit(this.cpu, options.jit ?? jitModeFromEnv());
   }
 
   /** Loads a kernel and puts the CPU in the state its boot protocol defines. */

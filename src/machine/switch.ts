@@ -1,0 +1,222 @@
+// The board's vCPU behind the accelerator interface, movable between backends while the guest runs, and the run
+// loop `kemu run` uses for every backend.
+//
+// Moving a guest (switchBackend): the architectural state leaves the old vCPU as a CpuState (src/cpu/state.ts) and
+// is set on the new one; guest RAM is the same WebAssembly.Memory for both, so nothing is copied. A vCPU is created
+// once per accelerator and reused when the guest comes back (KVM cannot create vCPU 0 of a VM twice). What does not
+// carry over, because CpuState has no place for it yet:
+// - x87/SSE/AVX registers and XCR0: the software CPU has none; a KVM vCPU keeps its own (reset state for a new one,
+//   the last values it had when the guest comes back to it);
+// - interrupts queued with injectInterrupt() and not yet taken, the one-instruction interrupt shadow after
+//   STI/MOV SS, and a pending NMI (nothing raises these on this board yet);
+// - the TSC: a KVM vCPU's state has none, and KVM (kvm_pvm here) does not take the software CPU's value, so each
+//   backend keeps its own counter.
+// The software CPU's translations are dropped when the guest comes back to it (the other backend may have rewritten
+// code); its TLB is flushed by setState.
+//
+// Switch points ("exits") are counted per backend: under kvm every return from KVM_RUN (port I/O, MMIO, HLT, an
+// interrupt window, the end of a 20 ms time slice); under tcg every port I/O or MMIO access of the guest (what would
+// be an exit under KVM), and the switch happens at the end of the translated block that made the Nth access.
+import { AccelError, type Accelerator, type AccelName, type IoHandler, type Vcpu, type VcpuExit } from '../accel/accelerator.ts';
+import { TcgVcpu } from '../accel/tcg.ts';
+import type { CpuState } from '../cpu/state.ts';
+import type { Board } from './board.ts';
+import type { IoSize } from './bus.ts';
+
+/** The guest's single vCPU on the board, on whichever accelerator it runs now. */
+export class GuestVcpu {
+  accel: Accelerator;
+  vcpu: Vcpu;
+  /** Port I/O and MMIO accesses the guest made so far, on all backends. */
+  ioAccesses = 0;
+  /** When ioAccesses reaches this, the running vCPU is asked to stop (a tcg switch point). */
+  stopAtIo = Number.POSITIVE_INFINITY;
+  readonly io: IoHandler;
+  private readonly vcpus = new Map<Accelerator, Vcpu>();
+
+  /** `onVcpu` sees every vCPU when it is created (e.g. to install trace hooks on a software CPU). */
+  constructor(readonly board: Board, accel: Accelerator, private readonly onVcpu?: (v: Vcpu, a: Accelerator) => void) {
+    this.io = boardIo(board, () => this.vcpu, () => {
+      if (++this.ioAccesses >= this.stopAtIo) this.vcpu.requestStop();
+    });
+    this.accel = accel;
+    this.vcpu = this.vcpuOf(accel);
+  }
+
+  get name(): AccelName {
+    return this.accel.name;
+  }
+
+  /** The accelerator's vCPU, created on first use. */
+  vcpuOf(accel: Accelerator): Vcpu {
+    let v = this.vcpus.get(accel);
+    if (!v) {
+      v = accel.createVcpu(this.io);
+      this.vcpus.set(accel, v);
+      this.onVcpu?.(v, accel);
+    }
+    return v;
+  }
+
+  /** Exits so far on the current backend, in the unit switch points are counted in (see the header). */
+  get exits(): number {
+    return this.accel.name === 'kvm' ? this.vcpu.exits : this.ioAccesses;
+  }
+
+  /** Closes every accelerator the guest ran on (not those only planned: their owner closes them). */
+  close(): void {
+    for (const a of this.vcpus.keys()) a.close();
+    this.vcpus.clear();
+  }
+}
+
+/** The board's buses as a backend's IoHandler; a device's exit or reset request stops the running vCPU. */
+export function boardIo(board: Board, current: () => Vcpu | undefined, onAccess?: () => void): IoHandler {
+  const after = (): void => {
+    onAccess?.();
+    if (board.stopRequest) current()?.requestStop();
+  };
+  return {
+    ioRead: (port, size) => {
+      const v = board.io.read(port, size as IoSize);
+      after();
+      return v;
+    },
+    ioWrite: (port, size, value) => {
+      board.io.write(port, size as IoSize, value);
+      after();
+    },
+    mmioRead: (addr, size) => {
+      const v = board.mmio.read(addr, size as IoSize);
+      after();
+      return v;
+    },
+    mmioWrite: (addr, size, value) => {
+      board.mmio.write(addr, size as IoSize, value);
+      after();
+    },
+  };
+}
+
+/** Sets `state` on a vCPU that may have run this guest before: a software CPU forgets its translations first. */
+export function adoptState(to: Vcpu, state: CpuState): void {
+  if (to instanceof TcgVcpu) to.cpu.flushTranslations();
+  to.setState(state);
+}
+
+/**
+ * Moves the running guest to `to`: the state of the current vCPU (stopped between instructions: after run()
+ * returned) goes to `to`'s vCPU, which becomes the current one. Returns it.
+ */
+export function switchBackend(guest: GuestVcpu, to: Accelerator): Vcpu {
+  if (to === guest.accel) return guest.vcpu;
+  const state = guest.vcpu.getState();
+  const next = guest.vcpuOf(to);
+  adoptState(next, state);
+  guest.accel = to;
+  guest.vcpu = next;
+  return next;
+}
+
+export type GuestOutcome =
+  | { kind: 'exit'; status: number }
+  | { kind: 'reset' }
+  | { kind: 'halt'; rip: bigint }
+  | { kind: 'shutdown'; rip: bigint }
+  | { kind: 'budget'; rip: bigint }
+  | { kind: 'error'; message: string };
+
+export interface SwitchPoint {
+  /** Exits (see the header) on the backend running before this switch, counted from when it took over. */
+  afterExits: number;
+  to: Accelerator;
+}
+
+export interface RunBoardOptions {
+  /** Software-CPU instructions allowed in all (tcg phases only); then the outcome is 'budget'. */
+  maxInsns?: number;
+  /** Backend switches, in order. */
+  switches?: readonly SwitchPoint[];
+  /** Instructions per tcg run() slice (default: adapted so that a slice takes about 20 ms). */
+  tcgSlice?: number;
+  /** Called after a switch. */
+  onSwitch?: (from: AccelName, to: AccelName, atExits: number) => void;
+  /** Awaited between run() slices (default: one turn of the event loop, so stdin and timers get serviced). */
+  pause?: () => Promise<void>;
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Runs the guest until it exits or resets through a device, halts for good, shuts down, or fails. */
+export async function runBoard(guest: GuestVcpu, opts: RunBoardOptions = {}): Promise<GuestOutcome> {
+  const board = guest.board;
+  const switches = opts.switches ?? [];
+  let slice = opts.tcgSlice ?? 100_000;
+  const pause = opts.pause ?? nextTurn;
+  let insnsLeft = opts.maxInsns ?? Number.POSITIVE_INFINITY;
+  let next = 0;
+  let phaseStart = guest.exits;
+  const rip = (): bigint => guest.vcpu.getState().rip;
+  try {
+    for (;;) {
+      const sw = switches[next];
+      const tcg = guest.vcpu instanceof TcgVcpu ? guest.vcpu : undefined;
+      let e: VcpuExit;
+      if (sw && guest.exits - phaseStart >= sw.afterExits) {
+        e = { kind: 'stopped' };
+      } else if (tcg) {
+        guest.stopAtIo = sw ? phaseStart + sw.afterExits : Number.POSITIVE_INFINITY;
+        const before = tcg.cpu.icount;
+        const t0 = performance.now();
+        e = tcg.run(Math.min(slice, insnsLeft));
+        insnsLeft -= tcg.cpu.icount - before;
+        if (opts.tcgSlice === undefined && e.kind === 'budget') {
+          // about 20 ms per slice, so stdin, signals and timers are serviced promptly whatever the guest does
+          const ms = performance.now() - t0;
+          if (ms < 10) slice = Math.min(slice * 2, 50_000_000);
+          else if (ms > 40) slice = Math.max(slice >> 1, 10_000);
+        }
+      } else {
+        e = guest.vcpu.run(sw ? sw.afterExits - (guest.exits - phaseStart) : undefined);
+      }
+      const req = board.stopRequest;
+      if (req) return req.kind === 'exit' ? { kind: 'exit', status: req.status } : { kind: 'reset' };
+      if ((e.kind === 'budget' || e.kind === 'stopped') && sw && guest.exits - phaseStart >= sw.afterExits) {
+        const from = guest.name;
+        const at = guest.exits - phaseStart;
+        guest.stopAtIo = Number.POSITIVE_INFINITY;
+        try {
+          switchBackend(guest, sw.to);
+        } catch (err) {
+          // e.g. a state KVM refuses: the guest stays where it was, stopped
+          if (!(err instanceof AccelError)) throw err;
+          return { kind: 'error', message: `cannot switch from ${from} to ${sw.to.name}: ${err.message}` };
+        }
+        next++;
+        phaseStart = guest.exits;
+        opts.onSwitch?.(from, guest.name, at);
+        continue;
+      }
+      switch (e.kind) {
+        case 'budget':
+          if (tcg && insnsLeft <= 0) return { kind: 'budget', rip: rip() };
+          await pause();
+          break;
+        case 'stopped':
+          await pause();
+          break;
+        case 'halt':
+        case 'idle': // nothing on this board raises interrupts yet: a HLT with IF set waits forever
+          return { kind: 'halt', rip: rip() };
+        case 'shutdown':
+          return { kind: 'shutdown', rip: rip() };
+        case 'debug':
+          return { kind: 'error', message: `unexpected debug exit at rip 0x${rip().toString(16)}` };
+        case 'error':
+          return { kind: 'error', message: e.message };
+      }
+    }
+  } finally {
+    guest.stopAtIo = Number.POSITIVE_INFINITY;
+  }
+}
