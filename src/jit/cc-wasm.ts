@@ -9,14 +9,23 @@ import { Code, ModuleBuilder, Ty, VOID, W } from './wasm.ts';
 
 type Fn = (...args: never[]) => unknown;
 
-/** Builds the module; `jsHelper` is the import convention's JS wrapper of cc_flags: (n) -> flags. */
+/** Compiled modules by state base (a new machine of the same layout instantiates the same module again). */
+const compiled = new Map<number, WebAssembly.Module>();
+
+/** Instantiates the module for this memory; `jsHelper` is the import convention's JS wrapper of cc_flags: (n) -> flags. */
 export function buildCcFlags(stateBase: number, memory: WebAssembly.Memory, jsHelper: Fn): Fn {
+  let mod = compiled.get(stateBase);
+  if (!mod) compiled.set(stateBase, (mod = new WebAssembly.Module(ccFlagsModule(stateBase))));
+  const imports: Record<string, Fn | WebAssembly.Memory> = { mem: memory, js: jsHelper };
+  const inst = new WebAssembly.Instance(mod, { e: imports as WebAssembly.Imports['e'] });
+  return inst.exports.cc as Fn;
+}
+
+function ccFlagsModule(stateBase: number): Uint8Array {
   const mb = new ModuleBuilder();
   mb.importMemory('e', 'mem');
-  const imports: Record<string, Fn | WebAssembly.Memory> = { mem: memory };
   const I = Ty.I32;
   const fallback = mb.importFunc('e', 'js', [I], [I]);
-  imports.js = jsHelper;
   const none = (): number => {
     throw new Error('cc_flags programs call nothing');
   };
@@ -45,8 +54,7 @@ export function buildCcFlags(stateBase: number, memory: WebAssembly.Memory, jsHe
   c.get(0).op(W.call).u32(fallback);
   c.op(W.end);
   mb.export('cc', mb.func(mb.type([I], [I]), [], c.view().slice()));
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(mb.finish()), { e: imports as WebAssembly.Imports['e'] });
-  return inst.exports.cc as Fn;
+  return mb.finish();
 }
 
 export { H_CC_FLAGS };

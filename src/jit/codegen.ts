@@ -51,6 +51,13 @@ export interface CodegenEnv {
   link?(lo: number, hi: number): number;
   blockType?(): number;
   /**
+   * Chaining to a block compiled into the same module, on the same linear and physical page, by a direct
+   * `return_call` (cheaper than the table): a token naming that function, or -1 (then `link` is asked). The call's
+   * function index is not known yet: the code has a 5-byte LEB128 placeholder, listed in `directCalls` (offset in
+   * the body, token) for the module builder to patch.
+   */
+  direct?(lo: number, hi: number): number;
+  /**
    * Chaining through an exit to a computed RIP: a table slot for this exit, the function index of the miss handler
    * `(slot, lo, hi) -> 1 if it linked the slot to the block at hi:lo, else 0`, and a new mutable i64 global for the
    * predicted target (initially non-canonical, so it never matches). Undefined: no chaining.
@@ -81,6 +88,8 @@ export interface GeneratedFunction {
   results: Ty[];
   locals: [number, Ty][];
   body: Uint8Array;
+  /** Direct calls to patch (see CodegenEnv.direct): [offset of the 5-byte function index in body, token]. */
+  directCalls: [number, number][];
 }
 
 const CMP32 = [W.i32_eq, W.i32_ne, W.i32_lt_u, W.i32_le_u, W.i32_gt_u, W.i32_ge_u, W.i32_lt_s, W.i32_le_s, W.i32_gt_s, W.i32_ge_s];
@@ -259,7 +268,7 @@ class Gen {
       if (last && last[1] === ty) last[0]++;
       else locals.push([1, ty]);
     }
-    return { params: [Ty.I32, Ty.I32], results: [Ty.I32], locals, body: c.view().slice() };
+    return { params: [Ty.I32, Ty.I32], results: [Ty.I32], locals, body: c.view().slice(), directCalls: this.directCalls };
   }
 
   // ---- guest state ----
@@ -503,17 +512,26 @@ class Gen {
   /** If the budget allows and nothing outside was called, tail-calls the block at (lo, hi) through its link slot. */
   private chain(lo: number, hi: number): void {
     const env = this.env;
-    const slot = env.link && env.blockType ? env.link(lo, hi) : -1;
-    if (slot < 0) return;
+    if (!env.link || !env.blockType) return;
+    const direct = env.direct ? env.direct(lo, hi) : -1;
+    const slot = direct >= 0 ? -1 : env.link(lo, hi);
+    if (direct < 0 && slot < 0) return;
     const c = this.c;
     const nx = this.scratchLocal('nx', Ty.I32);
     this.pushCount();
     c.set(nx);
     c.get(this.brkLocal).op(W.i32_eqz).get(nx).get(PARAM_LIMIT).op(W.i32_lt_u).op(W.i32_and);
     c.op(W.if_).byte(VOID);
-    c.get(nx).get(PARAM_LIMIT).i32(slot).op(W.return_call_indirect).u32(env.blockType!()).u32(0);
+    c.get(nx).get(PARAM_LIMIT);
+    if (direct >= 0) {
+      c.op(W.return_call);
+      this.directCalls.push([c.len, direct]);
+      c.byte(0x80).byte(0x80).byte(0x80).byte(0x80).byte(0x00); // patched later
+    } else c.i32(slot).op(W.return_call_indirect).u32(env.blockType()).u32(0);
     c.op(W.end);
   }
+
+  private readonly directCalls: [number, number][] = [];
 
   /**
    * Exit to a computed RIP (ret, indirect jumps and calls): an inline cache of the last target. On a hit, tail-call

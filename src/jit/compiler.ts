@@ -37,6 +37,14 @@ export interface JitOptions {
   chaining?: boolean;
   /** Blocks compiled together into one wasm module (default 16; 1: each alone; threshold 0 compiles at once). */
   batch?: number;
+  /**
+   * Code-cache budget: bytes of wasm of the modules alive at once (default 64 MiB). When a new module would go
+   * over it, the least recently entered modules are evicted (whole: all their blocks) until it fits; an evicted
+   * block runs in the interpreter again and is recompiled once hot. Infinity: no bound.
+   */
+  maxCodeBytes?: number;
+  /** Code-cache budget in modules alive at once (default: no bound). */
+  maxModules?: number;
 }
 
 export interface JitStats {
@@ -54,6 +62,13 @@ export interface JitStats {
   links: number;
   /** Indirect exits that missed their prediction. */
   misses: number;
+  /** Blocks and modules evicted to keep the code cache within its budget. */
+  evicted: number;
+  evictedModules: number;
+  /** Modules and bytes of wasm alive now (compiled, not yet evicted or dropped), and the most bytes ever alive. */
+  liveModules: number;
+  liveBytes: number;
+  peakBytes: number;
 }
 
 type Fn = (...args: never[]) => unknown;
@@ -183,11 +198,15 @@ export interface BlockSpec {
   entryCheck?: EntryCheck;
   /** Allocates the table slot for an exit to a computed RIP (or returns -1). */
   linkIndirect?: () => number;
+  /** An exit to the known RIP hi:lo may tail-call spec number i of this batch directly: i, else -1. */
+  direct?: (lo: number, hi: number) => number;
 }
 
 export interface Compiled {
   fn: BlockFn;
   checked?: BlockFn;
+  /** Bytes of the module it belongs to. */
+  moduleBytes: number;
 }
 
 /**
@@ -222,7 +241,8 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
       helper: (h, args, result) => imp(rt.helperImport(h, args, result), [I, ...args.map(ty)], result ? [ty(result)] : []),
       helperInWasm: (h, args, result) => rt.helperInWasm(h, args, result),
     };
-    const { link, linkIndirect } = spec;
+    const { link, linkIndirect, direct } = spec;
+    if (direct) env.direct = direct;
     if (link) {
       env.blockType = () => blockType;
       env.link = (lo, hi) => {
@@ -243,8 +263,16 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
     }
     return generate(spec.prog, env, spec.opts);
   });
-  // imports are complete: define the functions
+  // imports are complete: the block functions come first, in order, so spec i is function first + i
+  const first = mb.funcImports;
+  for (const g of bodies) {
+    for (const [at, i] of g.directCalls) {
+      let v = first + i;
+      for (let k = 0; k < 5; k++, v >>>= 7) g.body[at + k] = (v & 0x7f) | (k < 4 ? 0x80 : 0);
+    }
+  }
   const main = bodies.map((g) => mb.func(mb.type(g.params, g.results), g.locals, g.body));
+  if (main.length && main[0] !== first) throw new Error('JIT: unexpected function numbering');
   specs.forEach((spec, i) => {
     mb.export(`f${i}`, main[i]!);
     if (spec.entryCheck) mb.export(`g${i}`, mb.func(blockType, [], checkBody(spec.entryCheck, main[i]!)));
@@ -260,7 +288,7 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
     stats.modules++;
   }
   const x = inst.exports as Record<string, unknown>;
-  return specs.map((_, i) => ({ fn: x[`f${i}`] as BlockFn, checked: x[`g${i}`] as BlockFn | undefined }));
+  return specs.map((_, i) => ({ fn: x[`f${i}`] as BlockFn, checked: x[`g${i}`] as BlockFn | undefined, moduleBytes: bytes.length }));
 }
 
 /** Compiles one program into a module of its own. */
@@ -302,8 +330,18 @@ function firstRip(p: Program): bigint | undefined {
   return (BigInt(p.code[2]! >>> 0) << 32n) | BigInt(p.code[1]! >>> 0);
 }
 
+/** One instantiated wasm module of the code cache. */
+interface CodeModule {
+  bytes: number;
+  /** Its blocks still compiled (neither dropped nor evicted). */
+  blocks: Set<Block>;
+  /** cpu.icount when one of its blocks was last entered from the run loop (the eviction order). */
+  used: number;
+}
+
 interface Entry {
   fn: BlockFn;
+  mod: CodeModule;
   /** The same, entered through the check that its page is still mapped where it was (for links from other pages). */
   checked?: BlockFn;
   /** mode:rip */
@@ -315,6 +353,10 @@ interface Entry {
   out: number[];
   /** Slots of other blocks linked to this one. */
   in: Set<number>;
+  /** Blocks of the same module that tail-call this one directly (forgotten with it: its exit slots get reused). */
+  directIn?: Block[];
+  /** The blocks this one tail-calls directly. */
+  directOut?: Block[];
 }
 
 interface Prepared {
@@ -340,7 +382,14 @@ interface SlotInfo {
 export class Jit implements BlockCompiler {
   readonly threshold: number;
   readonly rt: JitRuntime;
-  readonly stats: JitStats = { compiled: 0, dropped: 0, failed: 0, genMs: 0, wasmMs: 0, bytes: 0, modules: 0, links: 0, misses: 0 };
+  readonly stats: JitStats = {
+    compiled: 0, dropped: 0, failed: 0, genMs: 0, wasmMs: 0, bytes: 0, modules: 0, links: 0, misses: 0,
+    evicted: 0, evictedModules: 0, liveModules: 0, liveBytes: 0, peakBytes: 0,
+  };
+  readonly maxCodeBytes: number;
+  readonly maxModules: number;
+  /** Live modules, oldest first (the eviction scan order among equal use stamps). */
+  private readonly modules = new Set<CodeModule>();
   private readonly inlineTlb: boolean;
   private readonly chaining: boolean;
   private readonly entries = new Map<Block, Entry>();
@@ -358,6 +407,8 @@ export class Jit implements BlockCompiler {
     this.batch = opts.batch ?? 16;
     this.inlineTlb = opts.inlineTlb ?? true;
     this.chaining = opts.chaining ?? true;
+    this.maxCodeBytes = opts.maxCodeBytes ?? 64 << 20;
+    this.maxModules = opts.maxModules ?? Infinity;
     this.rt = new JitRuntime(cpu);
     this.rt.onMiss = (slot, lo, hi) => this.miss(slot, lo, hi);
   }
@@ -387,6 +438,30 @@ export class Jit implements BlockCompiler {
   /** Compiles blocks into one module, links them, and gives each its `compiled` runner. */
   private flush(blocks: Block[]): void {
     const prepared = blocks.map((b) => this.prepare(b));
+    // Exits to another block of this batch on the same linear and physical page tail-call it directly: a write to
+    // the page drops both, eviction takes the whole module, and the page's mapping was checked when the chain
+    // entered it, exactly as for a same-page link through the table (see isDirect).
+    const directPairs: [number, number][] = [];
+    if (this.chaining) {
+      const index = new Map<string, number>();
+      prepared.forEach((p, i) => {
+        if (p.linkable) index.set(p.key, i);
+      });
+      for (const [ci, p] of prepared.entries()) {
+        if (!p.spec.link) continue;
+        const mode = p.key.slice(0, p.key.indexOf(':'));
+        const vpage = p.rip >> 12n;
+        p.spec.direct = (lo, hi) => {
+          const rip = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+          const i = index.get(`${mode}:${rip}`);
+          if (i === undefined) return -1;
+          const t = prepared[i]!;
+          if (t.page !== p.page || t.rip >> 12n !== vpage) return -1;
+          directPairs.push([ci, i]);
+          return i;
+        };
+      }
+    }
     let done: Compiled[];
     try {
       done = compileBatch(this.rt, prepared.map((p) => p.spec), this.stats);
@@ -400,7 +475,50 @@ export class Jit implements BlockCompiler {
       }
       return;
     }
-    done.forEach((c, i) => this.install(blocks[i]!, prepared[i]!, c));
+    const mod: CodeModule = { bytes: done[0]!.moduleBytes, blocks: new Set(blocks), used: this.cpu.icount };
+    // Make room before anything links to the new code (no compiled code is running: the run loop asked).
+    this.evictFor(mod.bytes);
+    this.modules.add(mod);
+    this.stats.liveModules++;
+    this.stats.liveBytes += mod.bytes;
+    if (this.stats.liveBytes > this.stats.peakBytes) this.stats.peakBytes = this.stats.liveBytes;
+    done.forEach((c, i) => this.install(blocks[i]!, prepared[i]!, c, mod));
+    for (const [ci, ti] of directPairs) {
+      if (ci === ti) continue;
+      const t = this.entries.get(blocks[ti]!)!;
+      (t.directIn ??= []).push(blocks[ci]!);
+      (this.entries.get(blocks[ci]!)!.directOut ??= []).push(blocks[ti]!);
+    }
+  }
+
+  /**
+   * Evicts the least recently entered modules until one of `bytes` more fits the budget (or nothing is left).
+   * Each block of an evicted module goes back to the interpreter: its `compiled` runner is cleared, the exits of
+   * other blocks that led into it return to the run loop (the stub) until it is compiled again, and its own exit
+   * slots are freed; once nothing references the module's functions V8 can collect it.
+   */
+  private evictFor(bytes: number): void {
+    const s = this.stats;
+    while (this.modules.size && (s.liveBytes + bytes > this.maxCodeBytes || this.modules.size + 1 > this.maxModules)) {
+      let victim: CodeModule | undefined;
+      for (const m of this.modules) if (!victim || m.used < victim.used) victim = m;
+      for (const b of [...victim!.blocks]) {
+        this.forget(b);
+        b.compiled = undefined;
+        b.hits = 0;
+        s.evicted++;
+      }
+      s.evictedModules++;
+    }
+  }
+
+  /** A module lost a block (dropped or evicted): the module leaves the cache with its last block. */
+  private release(mod: CodeModule, block: Block): void {
+    if (!mod.blocks.delete(block) || mod.blocks.size) return;
+    if (this.modules.delete(mod)) {
+      this.stats.liveModules--;
+      this.stats.liveBytes -= mod.bytes;
+    }
   }
 
   private prepare(block: Block): Prepared {
@@ -437,11 +555,11 @@ export class Jit implements BlockCompiler {
     return { spec, out, wants, key: `${mode}:${rip}`, rip: rip ?? 0n, page, linkable };
   }
 
-  private install(block: Block, p: Prepared, c: Compiled): void {
+  private install(block: Block, p: Prepared, c: Compiled, mod: CodeModule): void {
     const cpu = this.cpu;
     const rt = this.rt;
     this.stats.compiled++;
-    const e: Entry = { fn: c.fn, checked: c.checked, key: p.key, rip: p.rip, page: p.page, out: p.out, in: new Set() };
+    const e: Entry = { fn: c.fn, mod, checked: c.checked, key: p.key, rip: p.rip, page: p.page, out: p.out, in: new Set() };
     this.entries.set(block, e);
     if (p.linkable) {
       let set = this.byKey.get(e.key);
@@ -467,6 +585,7 @@ export class Jit implements BlockCompiler {
     block.compiled = () => {
       const base = cpu.icount;
       rt.base = base;
+      mod.used = base;
       // chain only below the run loop's budget end, and not while something traces every block
       let limit = cpu.onBlock ? 0 : cpu.runEnd - base;
       if (!(limit > 0)) limit = 0;
@@ -543,10 +662,15 @@ export class Jit implements BlockCompiler {
 
   dropped(block: Block): void {
     this.pending.delete(block);
+    if (this.forget(block)) this.stats.dropped++;
+  }
+
+  /** Unlinks a compiled block from everything (see dropped); false if it was not compiled. */
+  private forget(block: Block): boolean {
     const e = this.entries.get(block);
-    if (!e) return;
+    if (!e) return false;
     this.entries.delete(block);
-    this.stats.dropped++;
+    this.release(e.mod, block);
     const set = this.byKey.get(e.key);
     set?.delete(e);
     if (set && !set.size) this.byKey.delete(e.key);
@@ -557,6 +681,42 @@ export class Jit implements BlockCompiler {
     }
     // this block's own exits: free them
     for (const slot of e.out) this.freeSlot(slot);
+    // blocks that call this one directly would reach it and its freed slots: they go back to the interpreter
+    if (e.directIn) {
+      for (const b of e.directIn) {
+        if (this.forget(b)) {
+          b.compiled = undefined;
+          b.hits = 0;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Consistency check for the tests: every compiled block belongs to a live module, and every link slot in use
+   * holds either the stub or a live block's function, the one its bookkeeping says. Returns the problems found.
+   */
+  checkInvariants(): string[] {
+    const bad: string[] = [];
+    const live = new Set<Entry>(this.entries.values());
+    for (const [b, e] of this.entries) {
+      if (!this.modules.has(e.mod) || !e.mod.blocks.has(b)) bad.push(`block ${e.key}: module not live`);
+      if (!b.compiled) bad.push(`block ${e.key}: no runner`);
+      for (const t of e.directOut ?? []) if (!this.entries.has(t)) bad.push(`block ${e.key}: calls a block that is gone`);
+    }
+    let bytes = 0;
+    for (const m of this.modules) bytes += m.bytes;
+    if (bytes !== this.stats.liveBytes) bad.push(`liveBytes ${this.stats.liveBytes} != ${bytes}`);
+    this.slots.forEach((s, slot) => {
+      if (!s) return;
+      const f = this.rt.table.get(slot) as unknown;
+      if (s.target) {
+        if (!live.has(s.target)) bad.push(`slot ${slot}: links to a block that is gone`);
+        else if (f !== s.target.fn && f !== s.target.checked) bad.push(`slot ${slot}: table entry is not its target`);
+      } else if (f !== this.rt.stub) bad.push(`slot ${slot}: unlinked but not the stub`);
+    });
+    return bad;
   }
 }
 
