@@ -36,6 +36,23 @@ describe.skipIf(!NATIVE_ORACLE.ok)('fuzzer findings (native oracle)', () => {
     expect(report(o.run())).toBe('');
   });
 
+  it('SS/CS/DS prefixes do not choose the fault (#GP, or #SS for rBP); xlat keeps GS after a later CS prefix', () => {
+    const o = new Oracle();
+    o.add(o.code('.byte 0x2e, 0x36, 0x30, 0x59, 0x7d'), { regs: { rcx: 0x8000000000000000n } }); // xor [rcx+0x7d],bl
+    o.add(o.code('.byte 0x2e, 0x29, 0x5d, 0x6e'), { regs: { rbp: 0x8000000000000000n } }); // sub [rbp+0x6e],ebx
+    o.add(o.code('.byte 0x65, 0x2e, 0xd7'), { regs: { rbx: 0x10n, rax: 0x3n }, gsBase: DATA, data: new Uint8Array(32).fill(0x5a) });
+    expect(report(o.run())).toBe('');
+  });
+
+  it('read-modify-write destinations fault as writes (#PF with W=1), shifts by 0 too', () => {
+    const o = new Oracle();
+    const rsi = 0x5000000n; // unmapped on both sides
+    for (const src of ['add byte ptr [rsi], 1', 'xchg qword ptr [rsi], rax', 'not dword ptr [rsi]', 'shl byte ptr [rsi], 0', 'sbb word ptr [rsi], cx', 'xadd [rsi], ebx', 'mov eax, [rsi]', 'bts dword ptr [rsi], ecx', 'btc qword ptr [rsi], 3', 'bt dword ptr [rsi], ecx', 'cmpxchg8b qword ptr [rsi]', 'cmpxchg16b xmmword ptr [rsi]']) {
+      o.add(o.code(src), { regs: { rsi } });
+    }
+    expect(report(o.run())).toBe('');
+  });
+
   it('F3 REX.B 90 exchanges r8d and eax', () => {
     const o = new Oracle();
     const c = o.code('.byte 0xf3, 0x41, 0x90');

@@ -92,6 +92,8 @@ describe('decode engine', () => {
     expect(d(64, 0x2e, 0xa4).operands[1]!.seg).toBe(3);
     expect(d(64, 0x65, 0x3e, 0x20, 0x3f).operands[0]!.seg).toBe(5); // and gs:[rdi],bh
     expect(d(64, 0x3e, 0x8b, 0x45, 0x00).operands[1]!.seg).toBe(2); // [rbp] stays SS: faults are #SS
+    expect(d(64, 0x2e, 0x36, 0x30, 0x59, 0x7d).operands[0]!.seg).toBe(3); // even SS: [rcx] faults #GP
+    expect(d(64, 0x65, 0x2e, 0xd7).segOverride).toBe(5); // xlat with gs then cs: gs
     expect(d(32, 0x65, 0x3e, 0x20, 0x3f).operands[0]!.seg).toBe(3); // elsewhere the last prefix wins
   });
 

@@ -287,18 +287,20 @@ export class Cpu implements IrHost, MmuHost {
     return (this.get32(L.MODE) & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
   }
 
-  read(size: number, seg: number, lo: number, hi: number): number {
+  read(size: number, seg: number, lo: number, hi: number, forWrite = false): number {
     const mmu = this.mmu;
-    mmu.segment(seg, lo, hi, size, Access.Read);
-    return mmu.readLinear(mmu.linLo, mmu.linHi, size, this.user);
+    const access = forWrite ? Access.Write : Access.Read;
+    mmu.segment(seg, lo, hi, size, access);
+    return mmu.readLinear(mmu.linLo, mmu.linHi, size, this.user, access);
   }
 
-  read64(seg: number, lo: number, hi: number): number {
+  read64(seg: number, lo: number, hi: number, forWrite = false): number {
     const mmu = this.mmu;
-    mmu.segment(seg, lo, hi, 8, Access.Read);
+    const access = forWrite ? Access.Write : Access.Read;
+    mmu.segment(seg, lo, hi, 8, access);
     const l = mmu.linLo, h = mmu.linHi, user = this.user;
     if ((l & 0xfff) <= 4088) {
-      const p = mmu.translate(l, h, Access.Read, user);
+      const p = mmu.translate(l, h, access, user);
       if (p + 8 <= this.ramSize) {
         this.hi64 = this.dv.getInt32(p + 4, true);
         return this.dv.getInt32(p, true);
@@ -306,11 +308,12 @@ export class Cpu implements IrHost, MmuHost {
       this.hi64 = mmu.physRead(p + 4, 4) | 0;
       return mmu.physRead(p, 4) | 0;
     }
-    // crossing a page: check the second half's page first (a fault must come before anything else)
+    // crossing a page: both pages are translated (lower first, as the hardware reports) before the data moves
+    this.checkSplit(l, h, access, user);
     const nlo = ((l >>> 0) + 4) | 0;
     const nhi = (h + ((l >>> 0) + 4 > 0xffffffff ? 1 : 0)) | 0;
-    const loWord = mmu.readLinear(l, h, 4, user);
-    this.hi64 = mmu.readLinear(nlo, nhi, 4, user) | 0;
+    const loWord = mmu.readLinear(l, h, 4, user, access);
+    this.hi64 = mmu.readLinear(nlo, nhi, 4, user, access) | 0;
     return loWord | 0;
   }
 
@@ -326,9 +329,18 @@ export class Cpu implements IrHost, MmuHost {
     const l = mmu.linLo, h = mmu.linHi, user = this.user;
     const nlo = ((l >>> 0) + 4) | 0;
     const nhi = (h + ((l >>> 0) + 4 > 0xffffffff ? 1 : 0)) | 0;
-    if ((l & 0xfff) > 4088) mmu.translate(nlo, nhi, Access.Write, user); // fault before the first half lands
+    if ((l & 0xfff) > 4088) this.checkSplit(l, h, Access.Write, user); // faults before the first half lands
     mmu.writeLinear(l, h, 4, vlo, user);
     mmu.writeLinear(nlo, nhi, 4, vhi, user);
+  }
+
+  /** Translates both pages of an 8-byte access that crosses a page, the lower one first (its fault wins). */
+  private checkSplit(l: number, h: number, access: Access, user: boolean): void {
+    const split = 4096 - (l & 0xfff);
+    this.mmu.translate(l, h, access, user);
+    const nlo = ((l >>> 0) + split) | 0;
+    const nhi = (h + ((l >>> 0) + split > 0xffffffff ? 1 : 0)) | 0;
+    this.mmu.translate(nlo, nhi, access, user);
   }
 
   raise(vector: number, errorCode: number): never {

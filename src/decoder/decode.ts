@@ -153,8 +153,7 @@ function rd64(): bigint {
 let dmode: Mode = 64;
 let prefixes = 0;
 let lastRep = 0; // 0, 0xf2 or 0xf3: the last of F2/F3
-let segOvr = -1; // the override that applies (in 64-bit mode only FS/GS)
-let lastSeg = -1; // the last segment prefix byte, whatever the mode
+let segOvr = -1; // the segment override that applies
 let rex = 0;
 let vexW = 0;
 let vexL = 0;
@@ -232,7 +231,6 @@ function decodeInto(out: Instruction): void {
   prefixes = 0;
   lastRep = 0;
   segOvr = -1;
-  lastSeg = -1;
   rex = 0;
   vexW = vexL = vexV = vexR2 = vexX = vexPP = 0;
   evexAaa = evexZ = evexB = 0;
@@ -272,17 +270,17 @@ function decodeInto(out: Instruction): void {
     }
     if (seg === -2) break;
     if (seg >= 0) {
-      // 64-bit mode ignores ES/CS/SS/DS overrides: they neither apply nor cancel an earlier FS/GS.
+      // 64-bit mode ignores ES/CS/SS/DS overrides: they neither apply (not even to choose #SS) nor cancel an
+      // earlier FS/GS (checked on the hardware).
       if (dmode !== 64 || seg >= 4) segOvr = seg;
       prefixes |= Pfx.SEG;
-      lastSeg = seg;
     }
     rex = 0;
     nLegacy++;
   }
   if (rex) prefixes |= Pfx.REX;
   out.prefixCount = nLegacy;
-  out.segOverride = lastSeg;
+  out.segOverride = segOvr;
   out.repPrefix = lastRep;
 
   // ---- opcode, map ----

@@ -173,8 +173,8 @@ export interface Instruction {
   /** Pfx bits of the prefixes present (including ones the instruction ignores). */
   prefixes: number;
   /**
-   * The last segment-override prefix (0=ES .. 5=GS), or -1. Memory operands carry the segment that applies: in
-   * 64-bit mode ES/CS/SS/DS prefixes are ignored (an earlier FS/GS still applies).
+   * The segment override that applies (0=ES .. 5=GS), or -1 (memory operands carry it already). 64-bit mode ignores
+   * ES/CS/SS/DS prefixes: only FS/GS apply, and a later ES/CS/SS/DS does not cancel them.
    */
   segOverride: number;
   /** The last of the F3/F2 prefixes (0xf3, 0xf2), or 0: with both, the last decides REPE vs REPNE. */

@@ -29,15 +29,6 @@ const lastInsn = (c: FuzzCase) => decode(c.code, c.offsets[c.offsets.length - 1]
 
 export const KNOWN: KnownClass[] = [
   {
-    name: 'rmw-pf-write',
-    what: 'a read-modify-write (or count-0 shift) memory operand faults as a write (#PF W=1) on the hardware; kemu reports a read or does not write',
-    match: (_c, ref, dut) => {
-      const a = pfVector(ref);
-      const b = pfVector(dut);
-      return a >= 0 && (a & 2) !== 0 && ((b >= 0 && (b & 2) === 0) || dut.kind === 'end');
-    },
-  },
-  {
     name: 'alignment-check',
     what: 'RFLAGS.AC with CR0.AM in ring 3: the hardware raises #AC on misaligned accesses; kemu does not check',
     match: (c, ref) => (c.rflags & 0x40000n) !== 0n || (ref.kind === 'exception' && ref.vector === 17) || (ref.state.rflags & 0x40000n) !== (c.rflags & 0x40000n),
@@ -52,6 +43,21 @@ export const KNOWN: KnownClass[] = [
     what: 'suspected kvm_pvm artifact: where kemu raises #GP/#PF/#SS (non-canonical or unmapped operand), kvm reports #UD ' +
       '(the host emulates the faulting instruction and its emulator does not know popcnt, movbe, enter...)',
     match: (_c, ref, dut) => ref.kind === 'exception' && ref.vector === 6 && dut.kind === 'exception' && [12, 13, 14].includes(dut.vector),
+  },
+  {
+    name: 'pvm-ss-prefix',
+    what: 'kvm_pvm artifact: a non-canonical access with an SS prefix in 64-bit mode faults #SS under kvm; this CPU ' +
+      'run natively raises #GP (the prefix is ignored), as kemu does (test/cpu-fuzz-found.test.ts)',
+    match: (c, ref, dut) =>
+      ref.kind === 'exception' && ref.vector === 12 && dut.kind === 'exception' && dut.vector === 13 &&
+      prefixesOf(c).some((p) => p.includes(0x36)),
+  },
+  {
+    name: 'pvm-cmps-order',
+    what: 'kvm_pvm artifact: cmps with both operands faulting reports the DS:[rSI] #PF under kvm; this CPU run natively ' +
+      'reports the ES:[rDI] fault, as kemu does (test/cpu-fuzz-found.test.ts)',
+    match: (c, ref, dut) =>
+      lastInsn(c).mnemonic === 'cmps' && ref.kind === 'exception' && dut.kind === 'exception' && ref.vector !== dut.vector,
   },
   {
     name: 'split-access',

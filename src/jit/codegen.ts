@@ -461,7 +461,8 @@ class Gen {
       g.stState(stateAccessOffset(off, size), size, v);
     });
     const sizes = [1, 2, 4, 8];
-    [Op.LDM8, Op.LDM16, Op.LDM32, Op.LDM64].forEach((o, i) => (t[o] = (g, _o, _pc, d, seg, addr) => g.ldm(sizes[i]!, d, seg, addr)));
+    [Op.LDM8, Op.LDM16, Op.LDM32, Op.LDM64].forEach((o, i) => (t[o] = (g, _o, _pc, d, seg, addr) => g.ldm(sizes[i]!, d, seg, addr, false)));
+    [Op.LDMW8, Op.LDMW16, Op.LDMW32, Op.LDMW64].forEach((o, i) => (t[o] = (g, _o, _pc, d, seg, addr) => g.ldm(sizes[i]!, d, seg, addr, true)));
     [Op.STM8, Op.STM16, Op.STM32, Op.STM64].forEach((o, i) => (t[o] = (g, _o, _pc, seg, addr, v) => g.stm(sizes[i]!, seg, addr, v)));
     set([Op.LABEL], () => {}); // handled by the main loop
     set([Op.BR], (g, _o, _pc, l) => {
@@ -630,7 +631,7 @@ class Gen {
     this.c.get(l).op(W.i32_wrap_i64).get(l).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
   }
 
-  private slowLoad(size: number, seg: number, addr: number): void {
+  private slowLoad(size: number, seg: number, addr: number, forWrite: boolean): void {
     const c = this.c;
     this.sync();
     this.callingOut();
@@ -638,11 +639,13 @@ class Gen {
     if (size === 8) {
       c.i32(seg);
       this.addrWords(addr);
+      c.i32(forWrite ? 1 : 0);
       c.op(W.call).u32(this.env.read64()).op(W.i64_extend_i32_u);
       c.op(W.call).u32(this.env.hi64()).op(W.i64_extend_i32_u).i64(32, 0).op(W.i64_shl).op(W.i64_or);
     } else {
       c.i32(size).i32(seg);
       this.addrWords(addr);
+      c.i32(forWrite ? 1 : 0);
       c.op(W.call).u32(this.env.read());
     }
   }
@@ -665,15 +668,16 @@ class Gen {
     }
   }
 
-  private ldm(size: number, d: number, seg: number, addr: number): void {
+  /** A load; `forWrite` (read-modify-write destinations) checks the write tag, so the slow path faults as a write. */
+  private ldm(size: number, d: number, seg: number, addr: number, forWrite: boolean): void {
     const c = this.c;
     if (!this.flat64) {
-      this.slowLoad(size, seg, addr);
+      this.slowLoad(size, seg, addr, forWrite);
       c.set(this.t(d));
       return;
     }
     const lin = this.linear(seg, addr);
-    this.tlbHit(lin, size, 0);
+    this.tlbHit(lin, size, forWrite ? 1 : 0);
     c.op(W.if_).byte(size === 8 ? Ty.I64 : Ty.I32);
     this.physAddr(lin);
     if (size === 8) c.mem(W.i64_load, 3, 0);
@@ -681,7 +685,7 @@ class Gen {
     else if (size === 2) c.mem(W.i32_load16_u, 1, 0);
     else c.mem(W.i32_load8_u, 0, 0);
     c.op(W.else_);
-    this.slowLoad(size, seg, addr);
+    this.slowLoad(size, seg, addr, forWrite);
     c.op(W.end).set(this.t(d));
   }
 

@@ -91,13 +91,13 @@ export class JitRuntime {
     const mb = new ModuleBuilder();
     mb.export('f', mb.func(mb.type([Ty.I32, Ty.I32], [Ty.I32]), [], new Uint8Array([0x20, 0x00, 0x0b])));
     this.stub = new WebAssembly.Instance(new WebAssembly.Module(mb.finish())).exports.f as Fn;
-    this.imports.rd = (n: number, size: number, seg: number, lo: number, hi: number) => {
+    this.imports.rd = (n: number, size: number, seg: number, lo: number, hi: number, w: number) => {
       cpu.icount = rt.base + n;
-      return cpu.read(size, seg, lo, hi);
+      return cpu.read(size, seg, lo, hi, w !== 0);
     };
-    this.imports.rd64 = (n: number, seg: number, lo: number, hi: number) => {
+    this.imports.rd64 = (n: number, seg: number, lo: number, hi: number, w: number) => {
       cpu.icount = rt.base + n;
-      return cpu.read64(seg, lo, hi);
+      return cpu.read64(seg, lo, hi, w !== 0);
     };
     this.imports.hi64 = () => cpu.hi64;
     this.imports.wr = (n: number, size: number, seg: number, lo: number, hi: number, v: number) => {
@@ -232,8 +232,8 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
   };
   const bodies = specs.map((spec) => {
     const env: CodegenEnv = {
-      read: () => imp('rd', [I, I, I, I, I], [I]),
-      read64: () => imp('rd64', [I, I, I, I], [I]),
+      read: () => imp('rd', [I, I, I, I, I, I], [I]),
+      read64: () => imp('rd64', [I, I, I, I, I], [I]),
       hi64: () => imp('hi64', [], [I]),
       write: () => imp('wr', [I, I, I, I, I, I], []),
       write64: () => imp('wr64', [I, I, I, I, I, I], []),

@@ -19,7 +19,7 @@ for (const [ops, size] of [[[Op.LD8, Op.ST8], 1], [[Op.LD16, Op.ST16], 2], [[Op.
 }
 OPS.forEach((d, o) => {
   const k0 = d.args[0];
-  const memLoad = o >= Op.LDM8 && o <= Op.LDM64;
+  const memLoad = (o >= Op.LDM8 && o <= Op.LDM64) || (o >= Op.LDMW8 && o <= Op.LDMW64);
   KIND[o] = o >= Op.LD8 && o <= Op.LD64 ? 1 : o >= Op.ST8 && o <= Op.ST64 ? 2
     : (k0 === A.D32 || k0 === A.D64) && !memLoad ? 3 : o === Op.INSN ? 0 : 4;
   SOURCES[o] = o === Op.CALL ? [3, 4, 5] : d.args.flatMap((k, i) => (k === A.S32 || k === A.S64 ? [i + 1] : []));

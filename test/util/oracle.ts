@@ -55,6 +55,12 @@ export const DATA_SIZE = 0x10000;
 const CODE_SIZE = 0x10000;
 /** kemu: physical address of the oracle's own page tables. */
 const PT_BASE = 0x900000;
+/**
+ * #PF error code bits compared: W/R, RSVD, I/D. Not U/S (kemu runs the snippets at CPL 0) and not P (outside the
+ * code and data areas natively the host kernel's own mappings decide whether a page is present).
+ */
+const PF_BITS = 0x1a;
+
 export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, DF = 0x400, OF = 0x800;
 export const STATUS = CF | PF | AF | ZF | SF | OF;
 /** Flags compared by default: the six status flags and DF. */
@@ -84,6 +90,8 @@ export interface Outcome {
   rflags: number;
   /** RIP of the faulting instruction (vector >= 0). */
   rip: bigint;
+  /** Error code bits of a #PF that can be compared (PF_BITS); the other vectors' codes are not compared. */
+  pfError?: number;
   data: Uint8Array;
 }
 
@@ -269,6 +277,7 @@ function compare(n: Outcome, k: Outcome, flagMask: number): string | null {
   const vname = (v: number) => (v < 0 ? 'none' : (VECTOR_NAMES[v] ?? `vector ${v}`));
   if (n.vector !== k.vector) out.push(`exception: native ${vname(n.vector)}, kemu ${vname(k.vector)}`);
   else if (n.vector >= 0 && n.rip !== k.rip) out.push(`fault rip: native ${n.rip.toString(16)}, kemu ${k.rip.toString(16)}`);
+  else if (n.pfError !== k.pfError) out.push(`#PF error code: native ${n.pfError?.toString(16)}, kemu ${k.pfError?.toString(16)}`);
   for (let i = 0; i < 16; i++) {
     if (n.regs[i] !== k.regs[i]) out.push(`${GPR_NAMES[i]}: native ${n.regs[i]!.toString(16)}, kemu ${k.regs[i]!.toString(16)}`);
   }
@@ -319,13 +328,14 @@ function runNative(snips: Snippet[], cases: Case[]): Outcome[] {
   let p = 0;
   return cases.map((c) => {
     const vec = out.readUInt32LE(p);
+    const err = out.readUInt32LE(p + 4);
     const regs: bigint[] = [];
     for (let i = 0; i < 16; i++) regs.push(out.readBigUInt64LE(p + 8 + 8 * i));
     const rflags = Number(out.readBigUInt64LE(p + 8 + 128) & 0xffffffffn);
     const rip = out.readBigUInt64LE(p + 8 + 136);
     const data = new Uint8Array(out.subarray(p + 8 + 144, p + 8 + 144 + c.outLen));
     p += 8 + 144 + c.outLen;
-    return { vector: vec === 0xffffffff ? -1 : vec, regs, rflags, rip, data };
+    return { vector: vec === 0xffffffff ? -1 : vec, regs, rflags, rip, pfError: vec === 14 ? err & PF_BITS : undefined, data };
   });
 }
 
@@ -333,7 +343,7 @@ function runNative(snips: Snippet[], cases: Case[]): Outcome[] {
 // kemu
 
 class Fault {
-  constructor(readonly vector: number, readonly rip: bigint) {}
+  constructor(readonly vector: number, readonly rip: bigint, readonly errorCode: number) {}
 }
 
 let jit: Jit | undefined;
@@ -349,8 +359,8 @@ function kemuMachine(): NonNullable<typeof machine> {
     m.load(buildKernel('.globl _start\n_start: hlt\n', { bits: 64 }));
     // KEMU_ORACLE_JIT=1: every block goes through the WebAssembly JIT instead of the IR interpreter
     if (process.env.KEMU_ORACLE_JIT) jit = enableJit(m.cpu, { threshold: 0 });
-    m.cpu.onException = (vector, _err, rip) => {
-      throw new Fault(vector, rip);
+    m.cpu.onException = (vector, err, rip) => {
+      throw new Fault(vector, rip, err);
     };
     // Page tables that map only the code and data areas (4 KiB pages), so that anything else faults as natively
     const mem = m.board.memory;
@@ -399,6 +409,7 @@ function runKemu(snips: Snippet[], cases: Case[]): Outcome[] {
     m.board.stopRequest = undefined;
     let vector = -1;
     let rip = 0n;
+    let pfError: number | undefined;
     try {
       const r = m.run(100_000);
       if (r.kind !== 'halt') throw new Error(`kemu: snippet ended with ${JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? v.toString(16) : v))}`);
@@ -406,10 +417,11 @@ function runKemu(snips: Snippet[], cases: Case[]): Outcome[] {
       if (!(e instanceof Fault)) throw e;
       vector = e.vector;
       rip = e.rip;
+      if (vector === 14) pfError = e.errorCode & PF_BITS;
     }
     if (jit?.stats.failed) throw new Error(`the JIT failed to compile a block of ${snip.label}`);
     const regs = GPR_NAMES.map((_, i) => cpu.get64(L.gprOff(i)));
-    return { vector, regs, rflags: cpu.flags(), rip, data: mem.read(DATA, c.outLen) };
+    return { vector, regs, rflags: cpu.flags(), rip, pfError, data: mem.read(DATA, c.outLen) };
   });
 }
 

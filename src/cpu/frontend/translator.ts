@@ -18,6 +18,16 @@ import { H_CC_FLAGS } from './cc-helper.ts';
 
 const SS = 2;
 
+/**
+ * Read-modify-write instructions: their memory destination is read with write intent, so a read-only or absent
+ * page faults as a write (#PF W=1) before anything is read, as the hardware does (copy-on-write depends on it).
+ * Shifts and rotates count even by 0, which still faults as a write.
+ */
+const RMW = new Set([
+  'add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'inc', 'dec', 'neg', 'not', 'shl', 'shr', 'sar', 'rol', 'ror',
+  'rcl', 'rcr', 'shld', 'shrd', 'xadd', 'xchg', 'cmpxchg',
+]);
+
 export class Translator extends IrBuilder {
   readonly codeBits: CodeSize;
   /** Stack pointer width in bytes (SS.B, or 8 in 64-bit mode). */
@@ -131,6 +141,7 @@ export class Translator extends IrBuilder {
         throw new Error(`read of register class ${cls} is not a GPR operand`);
       }
       case OpKind.Mem:
+        if (o === this.i.operands[0] && RMW.has(this.i.mnemonic)) return this.ldm(o.size as 1 | 2 | 4 | 8, o.seg, this.ea(o), true);
         return this.load(o.size, o.seg, this.ea(o));
       case OpKind.Imm:
         return this.imm(o);

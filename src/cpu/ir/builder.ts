@@ -210,18 +210,22 @@ export class IrBuilder {
   }
 
   // ---- guest memory ----
-  /** Loads `size` bytes (1, 2, 4: zero-extended into an i32; 8: an i64) from seg:addr. seg -1 = linear. */
-  ldm(size: 1 | 2 | 4, seg: number, addr: T64): T32;
-  ldm(size: 8, seg: number, addr: T64): T64;
-  ldm(size: 1 | 2 | 4 | 8, seg: number, addr: T64): T;
-  ldm(size: 1 | 2 | 4 | 8, seg: number, addr: T64): T {
+  /**
+   * Loads `size` bytes (1, 2, 4: zero-extended into an i32; 8: an i64) from seg:addr. seg -1 = linear.
+   * `forWrite`: the destination of a read-modify-write, checked as a write (a #PF then has W=1).
+   */
+  ldm(size: 1 | 2 | 4, seg: number, addr: T64, forWrite?: boolean): T32;
+  ldm(size: 8, seg: number, addr: T64, forWrite?: boolean): T64;
+  ldm(size: 1 | 2 | 4 | 8, seg: number, addr: T64, forWrite?: boolean): T;
+  ldm(size: 1 | 2 | 4 | 8, seg: number, addr: T64, forWrite = false): T {
     if (size === 8) {
       const d = this.t64();
-      this.emit(Op.LDM64, d, seg, addr);
+      this.emit(forWrite ? Op.LDMW64 : Op.LDM64, d, seg, addr);
       return d;
     }
     const d = this.t32();
-    this.emit(size === 1 ? Op.LDM8 : size === 2 ? Op.LDM16 : Op.LDM32, d, seg, addr);
+    const i = size === 1 ? 0 : size === 2 ? 1 : 2;
+    this.emit((forWrite ? [Op.LDMW8, Op.LDMW16, Op.LDMW32] : [Op.LDM8, Op.LDM16, Op.LDM32])[i]!, d, seg, addr);
     return d;
   }
   stm(size: 1 | 2 | 4 | 8, seg: number, addr: T64, v: T): void {

@@ -16,10 +16,13 @@ export interface IrHost {
   i32: Int32Array;
   /** Byte offset of the CPU state block in that memory (4 KiB aligned). */
   stateBase: number;
-  /** Guest memory through segmentation and paging; sizes 1/2/4 return zero-extended values. May throw a fault. */
-  read(size: number, seg: number, lo: number, hi: number): number;
+  /**
+   * Guest memory through segmentation and paging; sizes 1/2/4 return zero-extended values. May throw a fault.
+   * `forWrite`: the access is checked as a write (read-modify-write destinations).
+   */
+  read(size: number, seg: number, lo: number, hi: number, forWrite?: boolean): number;
   /** 8-byte read: returns the low word and leaves the high word in `hi64`. */
-  read64(seg: number, lo: number, hi: number): number;
+  read64(seg: number, lo: number, hi: number, forWrite?: boolean): number;
   hi64: number;
   write(size: number, seg: number, lo: number, hi: number, v: number): void;
   write64(seg: number, lo: number, hi: number, vlo: number, vhi: number): void;
@@ -42,6 +45,7 @@ const OP_ORDER = [
   'ld8', 'ld16', 'ld32', 'ld64', 'st8', 'st16', 'st32', 'st64',
   'ldm8', 'ldm16', 'ldm32', 'ldm64', 'stm8', 'stm16', 'stm32', 'stm64',
   'label', 'br', 'brnz', 'brz', 'call', 'raise', 'insn', 'exit', 'exiti',
+  'ldmw8', 'ldmw16', 'ldmw32', 'ldmw64',
 ];
 if (OPS.length !== OP_ORDER.length || OPS.some((d, i) => d.name !== OP_ORDER[i])) {
   throw new Error('interp.ts: OP_ORDER is out of date with ops.ts');
@@ -273,14 +277,17 @@ function run(p: Program, h: IrHost): void {
       case 69 /* st32 */: i32[(sb + c[pc + 1]!) >> 2] = R[c[pc + 2]! * 2]!; pc += 3; break;
       case 70 /* st64 */: { const o = (sb + c[pc + 1]!) >> 2, s = c[pc + 2]! * 2; i32[o] = R[s]!; i32[o + 1] = R[s + 1]!; pc += 3; break; }
 
-      case 71 /* ldm8 */: case 72 /* ldm16 */: case 73 /* ldm32 */: {
+      case 71 /* ldm8 */: case 72 /* ldm16 */: case 73 /* ldm32 */:
+      case 88 /* ldmw8 */: case 89 /* ldmw16 */: case 90 /* ldmw32 */: {
         const a = c[pc + 3]! * 2, o = c[pc]!;
-        R[c[pc + 1]! * 2] = h.read(o === 71 /* ldm8 */ ? 1 : o === 72 /* ldm16 */ ? 2 : 4, c[pc + 2]!, R[a]!, R[a + 1]!) | 0;
+        const w = o >= 88;
+        const k = w ? o - 88 : o - 71;
+        R[c[pc + 1]! * 2] = h.read(k === 0 ? 1 : k === 1 ? 2 : 4, c[pc + 2]!, R[a]!, R[a + 1]!, w) | 0;
         pc += 4; break;
       }
-      case 74 /* ldm64 */: {
+      case 74 /* ldm64 */: case 91 /* ldmw64 */: {
         const d = c[pc + 1]! * 2, a = c[pc + 3]! * 2;
-        R[d] = h.read64(c[pc + 2]!, R[a]!, R[a + 1]!);
+        R[d] = h.read64(c[pc + 2]!, R[a]!, R[a + 1]!, c[pc] === 91);
         R[d + 1] = h.hi64;
         pc += 4; break;
       }

@@ -104,6 +104,9 @@ export const Op = {
   // leaving the program: the next RIP has been computed
   EXIT: op('exit', A.S64), // continue at this RIP (indirect)
   EXITI: op('exiti', A.IMM, A.IMM), // continue at a known RIP (chainable): lo, hi
+  // loads of a read-modify-write destination: checked (and faulting) as writes, like the hardware does
+  LDMW8: op('ldmw8', A.D32, A.SEG, A.S64), LDMW16: op('ldmw16', A.D32, A.SEG, A.S64),
+  LDMW32: op('ldmw32', A.D32, A.SEG, A.S64), LDMW64: op('ldmw64', A.D64, A.SEG, A.S64),
 };
 
 export const OPS: readonly OpDef[] = defs;
