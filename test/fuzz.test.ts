@@ -103,6 +103,33 @@ describe('divergences the fuzzer found and kemu fixed (expected values from the 
     return r.state.gpr;
   };
 
+  const exceptionOf = (hex: string, regs: Record<number, bigint>, rflags: bigint) => {
+    const st = baseState();
+    st.gpr = st.gpr.map((_, i) => regs[i] ?? 0x41000n);
+    st.rflags = rflags;
+    lane.memory.write(CODE_BASE, Uint8Array.of(...Buffer.from(hex, 'hex'), ...TERMINATOR));
+    lane.codeChanged();
+    const r = lane.run(st);
+    return r.kind === 'exception' ? { vector: r.vector, rip: Number(r.frame[0]), rcx: r.state.gpr[1] } : { vector: -1, rip: -1, rcx: r.state.gpr[1] };
+  };
+
+  it('#AC on misaligned ring-3 accesses with CR0.AM and EFLAGS.AC, also inside REP MOVS and ENTER', () => {
+    const AC = 0x40202n;
+    expect(exceptionOf('8b4701', { 7: 0x41000n }, AC).vector).toBe(17); // mov eax,[rdi+1]
+    expect(exceptionOf('8b4704', { 7: 0x41000n }, AC).vector).toBe(-1); // aligned: fine
+    expect(exceptionOf('8b4701', { 7: 0x41000n }, 0x202n).vector).toBe(-1); // AC clear: fine
+    const movs = exceptionOf('f3a5', { 1: 8n, 6: 0x41000n, 7: 0x41101n }, AC); // rep movsd to a misaligned rdi
+    expect([movs.vector, movs.rcx]).toEqual([17, 8n]); // at the first element, nothing moved
+    expect(exceptionOf('c8620b00', { 4: 0x42498n, 5: 0x40020n }, AC).vector).toBe(17); // enter 0xb62,0
+  });
+
+  it('TF traps after the instruction (#DB with RIP after it), also after a popf that clears TF', () => {
+    const nop = exceptionOf('90', {}, 0x302n);
+    expect([nop.vector, nop.rip - CODE_BASE]).toEqual([1, 1]);
+    const popf = exceptionOf('9d', { 4: 0x41000n }, 0x302n); // pops 0x...: the data at 0x41000 has TF clear
+    expect([popf.vector, popf.rip - CODE_BASE]).toEqual([1, 1]);
+  });
+
   it('movsxd r32, r/m32 (63 without REX.W) moves 32 bits, zero-extended', () => {
     expect(run('63d9', { 1: 0xdead8000n, 3: 5n })[3]).toBe(0xdead8000n); // movsxd ebx, ecx
     expect(run('630f', { 1: 0xffffffffffffffffn })[1]).toBe(0x93ff62c5n); // movsxd ecx, DWORD PTR [rdi]

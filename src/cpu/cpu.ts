@@ -7,7 +7,7 @@ import type { Program } from './ir/builder.ts';
 import * as L from './layout.ts';
 import { Access, Mmu, TLB_OFFSET, TLB_SIZE, type MmuHost } from './mmu.ts';
 import { GuestFault } from './fault.ts';
-import { ModeBits, makeMode } from './mode.ts';
+import { MODE_KEYS, ModeBits, makeMode } from './mode.ts';
 import { ATTR_DB, ATTR_L, packAttr, unpackAttr } from './segattr.ts';
 import { GPR_NAMES, type CpuState, type SegmentState } from './state.ts';
 import { translateBlock } from './frontend/block.ts';
@@ -43,7 +43,7 @@ export enum Stop {
 
 export interface Block {
   prog: Program;
-  /** Cache key: physical address * 2048 + mode word. */
+  /** Cache key: physical address * MODE_KEYS + mode word. */
   key: number;
   /** Physical pages the block's code came from. */
   pages: number[];
@@ -174,7 +174,9 @@ export class Cpu implements IrHost, MmuHost {
     const code = lma && csAttr & ATTR_L ? 64 : csAttr & ATTR_DB && !vm ? 32 : 16;
     const stack = code === 64 ? 8 : ssAttr & ATTR_DB && !vm ? 4 : 2;
     const cpl = !pe ? 0 : vm ? 3 : this.get32(L.CPL) & 3;
-    const flags = (pe ? ModeBits.PE : 0) | (cr0 & 0x80000000 ? ModeBits.PG : 0) | (vm ? ModeBits.VM86 : 0) | (lma ? ModeBits.LMA : 0);
+    const ac = pe && cpl === 3 && (cr0 & (1 << 18)) !== 0 && (eflags & (1 << 18)) !== 0;
+    const flags = (pe ? ModeBits.PE : 0) | (cr0 & 0x80000000 ? ModeBits.PG : 0) | (vm ? ModeBits.VM86 : 0) | (lma ? ModeBits.LMA : 0) |
+      (ac ? ModeBits.AC : 0) | (eflags & 0x100 ? ModeBits.TF : 0);
     this.set32(L.MODE, makeMode(code, stack, cpl, flags));
   }
 
@@ -232,6 +234,7 @@ export class Cpu implements IrHost, MmuHost {
       else if (!this.setStateMsr(k, v)) this.msrs.set(k, v);
     }
     this.halted = st.halted;
+    this.singleStepPending = false; // (pending events are not part of the neutral state yet)
     // CPL: SS.DPL is the architectural CPL holder (CS.RPL may differ for conforming code).
     const pe = (st.cr0 & 1n) !== 0n;
     this.set32(L.CPL, pe ? st.ss.dpl : 0);
@@ -275,6 +278,10 @@ export class Cpu implements IrHost, MmuHost {
   }
 
   halted = false;
+  /** A single-step #DB trap is due before the next instruction. */
+  singleStepPending = false;
+  /** Events delivered through the IVT/IDT so far (an instruction that entered a handler takes no single-step trap). */
+  deliveries = 0;
 
   requestStop(): void {
     this.stopRequested = true;
@@ -291,13 +298,24 @@ export class Cpu implements IrHost, MmuHost {
     const mmu = this.mmu;
     const access = forWrite ? Access.Write : Access.Read;
     mmu.segment(seg, lo, hi, size, access);
+    if (this.get32(L.MODE) & ModeBits.AC) this.alignmentCheck(size);
     return mmu.readLinear(mmu.linLo, mmu.linHi, size, this.user, access);
+  }
+
+  /**
+   * With alignment checks on (CR0.AM, EFLAGS.AC, CPL 3) a misaligned data access raises #AC(0): after the segment
+   * and canonical checks of the access, before paging (the priorities the hardware shows). The linear address is
+   * the one segment() just computed. (JIT'd code takes this path for every access in that mode.)
+   */
+  private alignmentCheck(size: number): void {
+    if (size !== 1 && this.mmu.linLo & (size - 1)) throw new GuestFault(17, 0);
   }
 
   read64(seg: number, lo: number, hi: number, forWrite = false): number {
     const mmu = this.mmu;
     const access = forWrite ? Access.Write : Access.Read;
     mmu.segment(seg, lo, hi, 8, access);
+    if (this.get32(L.MODE) & ModeBits.AC) this.alignmentCheck(8);
     const l = mmu.linLo, h = mmu.linHi, user = this.user;
     if ((l & 0xfff) <= 4088) {
       const p = mmu.translate(l, h, access, user);
@@ -320,12 +338,14 @@ export class Cpu implements IrHost, MmuHost {
   write(size: number, seg: number, lo: number, hi: number, v: number): void {
     const mmu = this.mmu;
     mmu.segment(seg, lo, hi, size, Access.Write);
+    if (this.get32(L.MODE) & ModeBits.AC) this.alignmentCheck(size);
     mmu.writeLinear(mmu.linLo, mmu.linHi, size, v, this.user);
   }
 
   write64(seg: number, lo: number, hi: number, vlo: number, vhi: number): void {
     const mmu = this.mmu;
     mmu.segment(seg, lo, hi, 8, Access.Write);
+    if (this.get32(L.MODE) & ModeBits.AC) this.alignmentCheck(8);
     const l = mmu.linLo, h = mmu.linHi, user = this.user;
     const nlo = ((l >>> 0) + 4) | 0;
     const nhi = (h + ((l >>> 0) + 4 > 0xffffffff ? 1 : 0)) | 0;
@@ -421,7 +441,7 @@ export class Cpu implements IrHost, MmuHost {
       hi = 0;
     }
     const phys = this.mmu.translate(lo, hi, Access.Exec, (mode & ModeBits.CPL_MASK) === ModeBits.CPL_MASK);
-    const key = phys * 2048 + mode;
+    const key = phys * MODE_KEYS + mode;
     let b = this.cache.get(key);
     if (b) {
       if (b.ripLo === ripLo && b.ripHi === ripHi && (b.lin2 === undefined || this.probeFetch(b.lin2) === b.phys2)) return b;
@@ -487,6 +507,13 @@ export class Cpu implements IrHost, MmuHost {
     this.stopRequested = false;
     while (this.icount < end) {
       if (this.shutdown) return Stop.Shutdown;
+      if (this.singleStepPending) {
+        this.singleStepPending = false;
+        this.set32(L.DR + 32, this.get32(L.DR + 32) | 0x4000); // DR6.BS
+        this.onException?.(1, -1, this.rip);
+        deliverException(this, 1, -1);
+        continue;
+      }
       if ((this.nmiPending && !this.nmiBlocked) || (this.pendingIrq >= 0 && this.get32(L.EFLAGS) & 0x200)) {
         // after STI or MOV SS exactly one more instruction runs before the interrupt
         if (this.irqShadow) this.singleInsnNext = true;
@@ -496,6 +523,9 @@ export class Cpu implements IrHost, MmuHost {
       if (this.shutdown) return Stop.Shutdown;
       if (this.halted) return this.get32(L.EFLAGS) & 0x200 ? Stop.Idle : Stop.Halt;
       try {
+        const singleStep = (this.i32[this.s + (L.MODE >> 2)]! & ModeBits.TF) !== 0;
+        const deliveries = this.deliveries;
+        if (singleStep) this.singleInsnNext = true; // EFLAGS.TF: one instruction, then the #DB trap below
         const b = this.lookup();
         this.onBlock?.(this.rip, b.prog);
         this.running = b;
@@ -507,6 +537,10 @@ export class Cpu implements IrHost, MmuHost {
           else interpret(b.prog, this);
         }
         this.running = undefined;
+        // The single-step trap comes after an instruction that started with TF set (RIP is the next one), also when
+        // it cleared TF (popf); not when it entered a handler (INT n). It is taken at the next boundary, so a stop
+        // requested by this instruction (a device exit) sees the state before it, as KVM does.
+        if (singleStep && this.deliveries === deliveries && !this.halted) this.singleStepPending = true;
       } catch (e) {
         this.running = undefined;
         if (e === SMC_RESTART) continue;

@@ -11,7 +11,14 @@ export enum ModeBits {
   PG = 1 << 7,
   VM86 = 1 << 8,
   LMA = 1 << 9,
+  /** Alignment checks active: CR0.AM, EFLAGS.AC and CPL 3 (misaligned data accesses raise #AC(0)). */
+  AC = 1 << 10,
+  /** EFLAGS.TF: one instruction per block, then a single-step #DB trap. */
+  TF = 1 << 11,
 }
+
+/** Translation cache keys are physical address * MODE_KEYS + mode word. */
+export const MODE_KEYS = 4096;
 
 export type CodeSize = 16 | 32 | 64;
 

@@ -29,16 +29,6 @@ const lastInsn = (c: FuzzCase) => decode(c.code, c.offsets[c.offsets.length - 1]
 
 export const KNOWN: KnownClass[] = [
   {
-    name: 'alignment-check',
-    what: 'RFLAGS.AC with CR0.AM in ring 3: the hardware raises #AC on misaligned accesses; kemu does not check',
-    match: (c, ref) => (c.rflags & 0x40000n) !== 0n || (ref.kind === 'exception' && ref.vector === 17) || (ref.state.rflags & 0x40000n) !== (c.rflags & 0x40000n),
-  },
-  {
-    name: 'single-step',
-    what: 'RFLAGS.TF: the hardware raises #DB after the instruction; kemu does not single-step',
-    match: (c, ref) => (c.rflags & 0x100n) !== 0n || (ref.kind === 'exception' && ref.vector === 1),
-  },
-  {
     name: 'pvm-emulation-ud',
     what: 'suspected kvm_pvm artifact: where kemu raises #GP/#PF/#SS (non-canonical or unmapped operand), kvm reports #UD ' +
       '(the host emulates the faulting instruction and its emulator does not know popcnt, movbe, enter...)',

@@ -173,7 +173,9 @@ class Gen {
     this.sb = opts.stateBase;
     this.helperMode = opts.helperMode ?? false;
     this.a = analyse(p, L.RIP);
-    this.flat64 = (opts.inlineTlb ?? true) && (opts.mode & ModeBits.CODE_MASK) === 2 && (opts.mode & ModeBits.LMA) !== 0;
+    // (with alignment checks on, every access goes through the CPU's memory path, which checks them)
+    this.flat64 = (opts.inlineTlb ?? true) && (opts.mode & ModeBits.CODE_MASK) === 2 && (opts.mode & ModeBits.LMA) !== 0 &&
+      !(opts.mode & ModeBits.AC);
     const user = (opts.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
     this.tlb = this.sb + TLB_OFFSET + (user ? TLB_ENTRIES * TLB_ENTRY : 0);
     this.tempLocal = new Int32Array(p.widths.length).fill(-1);

@@ -22,7 +22,7 @@ import type { Block, BlockCompiler, Cpu } from '../cpu/cpu.ts';
 import type { Program } from '../cpu/ir/builder.ts';
 import { HELPERS } from '../cpu/ir/helpers.ts';
 import { Op } from '../cpu/ir/ops.ts';
-import { ModeBits } from '../cpu/mode.ts';
+import { ModeBits, MODE_KEYS } from '../cpu/mode.ts';
 import { generate, type CodegenEnv, type CodegenOptions } from './codegen.ts';
 import { Code, ModuleBuilder, Ty, W } from './wasm.ts';
 import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET } from '../cpu/mmu.ts';
@@ -523,8 +523,8 @@ export class Jit implements BlockCompiler {
 
   private prepare(block: Block): Prepared {
     const cpu = this.cpu;
-    const mode = block.key % 2048;
-    const phys = Math.floor(block.key / 2048);
+    const mode = block.key % MODE_KEYS;
+    const phys = Math.floor(block.key / MODE_KEYS);
     const page = phys - (phys % 4096);
     const rip = firstRip(block.prog);
     const out: number[] = [];

@@ -82,7 +82,7 @@ function bitTest(op: BitOp) {
         if (as !== 8) addr = t.zext64(as === 4 ? t.lo32(addr) : t.zext16(t.lo32(addr)));
       }
       // bts/btr/btc write the operand back: read it with write intent (a #PF then has W=1, as on the hardware)
-      value = op === 'bt' ? t.load(size, dst!.seg, addr) : t.ldm(size as 1 | 2 | 4 | 8, dst!.seg, addr, true);
+      value = t.load(size, dst!.seg, addr, op !== 'bt');
     } else value = t.read(dst!);
     const bitW: T = size === 8 ? t.zext64(bit) : bit;
     const mask = z.op(Op.SHL32, Op.SHL64, z.c(1), bitW);

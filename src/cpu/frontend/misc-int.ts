@@ -71,7 +71,7 @@ function writeUnless(t: Translator, reg: number, size: number, keep: T32, v: T):
 sem('cmpxchg8b', (t) => {
   const o = t.i.operands[0]!;
   const addr = t.ea(o);
-  const m = t.ldm(8, o.seg, addr, true); // always written back: checked as a write
+  const m = t.load(8, o.seg, addr, true) as T64; // always written back: checked as a write
   const cur = t.pair64(t.reg(RAX, 4) as T32, t.reg(RDX, 4) as T32);
   const eq = t.setcc64(Cond.EQ, m, cur);
   t.store(8, o.seg, addr, t.select64(eq, t.pair64(t.reg(RBX, 4) as T32, t.reg(RCX, 4) as T32), m));
@@ -90,8 +90,8 @@ sem('cmpxchg16b', (t) => {
   t.raise(Vec.GP, 0);
   t.place(ok);
   const addr8 = t.bin64(Op.ADD64, addr, t.const64(8));
-  const lo = t.ldm(8, o.seg, addr, true);
-  const hi = t.ldm(8, o.seg, addr8, true);
+  const lo = t.load(8, o.seg, addr, true) as T64;
+  const hi = t.load(8, o.seg, addr8, true) as T64;
   const eq = t.bin32(Op.AND32, t.setcc64(Cond.EQ, lo, t.reg(RAX, 8) as T64), t.setcc64(Cond.EQ, hi, t.reg(RDX, 8) as T64));
   t.store(8, o.seg, addr, t.select64(eq, t.reg(RBX, 8) as T64, lo));
   t.store(8, o.seg, addr8, t.select64(eq, t.reg(RCX, 8) as T64, hi));

@@ -5,15 +5,21 @@ import { defineHelper } from '../ir/helpers.ts';
 import { Access } from '../mmu.ts';
 import { ModeBits } from '../mode.ts';
 import type { Cpu } from '../cpu.ts';
+import { GuestFault } from '../fault.ts';
 import { sem } from './registry.ts';
 import type { Translator } from './translator.ts';
 
-/** Checks that a one-byte write to SS:offset would succeed (segment limit/rights and paging), without writing. */
-const H_PROBE_STACK_WRITE = defineHelper('probe_stack_write', [64], 0, true, (h, off) => {
+/**
+ * Checks that a write to SS:offset would succeed (segment limit/rights, alignment with #AC on, paging), without
+ * writing; `size` is the operand size, which the alignment check uses.
+ */
+const H_PROBE_STACK_WRITE = defineHelper('probe_stack_write', [64, 32], 0, true, (h, off, size) => {
   const cpu = h as Cpu;
   const o = BigInt.asUintN(64, BigInt(off));
   cpu.mmu.segment(2, Number(o & 0xffffffffn) | 0, Number(o >> 32n) | 0, 1, Access.Write);
   const user = (cpu.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
+  // #AC comes after the segment checks and before paging, as for any access (checked on the hardware)
+  if (cpu.mode & ModeBits.AC && cpu.mmu.linLo & (Number(size) - 1)) throw new GuestFault(17, 0);
   cpu.mmu.translate(cpu.mmu.linLo, cpu.mmu.linHi, Access.Write, user);
 });
 
@@ -50,7 +56,7 @@ sem(['enter', 'enterw'], (t) => {
     t.store(size, SS, cur, asValue(t, frame, size));
   }
   const sp = t.spAdd(cur, -alloc);
-  t.call(H_PROBE_STACK_WRITE, [sp]);
+  t.call(H_PROBE_STACK_WRITE, [sp, t.const32(size)]);
   t.setReg(RBP, size, asValue(t, frame, size));
   t.setSp(sp);
 });

@@ -347,7 +347,12 @@ sem(['popf', 'popfw', 'popfd', 'popfq'], (t) => {
   }
   t.setSp(t.spAdd(t.sp(), size));
   t.setFlagsWord(v, mask);
+  // TF and AC are part of the mode word (single-step, alignment checks): the next block must see the new value
+  t.call(H_UPDATE_MODE, []);
+  t.endBlock();
 });
+
+const H_UPDATE_MODE = defineHelper('update_mode', [], 0, false, (h) => (h as Cpu).updateMode());
 
 // ---- MSRs, TSC, CPUID ----
 

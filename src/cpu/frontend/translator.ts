@@ -141,7 +141,7 @@ export class Translator extends IrBuilder {
         throw new Error(`read of register class ${cls} is not a GPR operand`);
       }
       case OpKind.Mem:
-        if (o === this.i.operands[0] && RMW.has(this.i.mnemonic)) return this.ldm(o.size as 1 | 2 | 4 | 8, o.seg, this.ea(o), true);
+        if (o === this.i.operands[0] && RMW.has(this.i.mnemonic)) return this.load(o.size, o.seg, this.ea(o), true);
         return this.load(o.size, o.seg, this.ea(o));
       case OpKind.Imm:
         return this.imm(o);
@@ -167,15 +167,16 @@ export class Translator extends IrBuilder {
     else throw new Error(`operand kind ${o.kind} cannot be written`);
   }
 
-  /** Loads 1, 2, 4 (T32) or 8 (T64) bytes from seg:offset. */
-  load(size: number, seg: number, addr: T64): T {
+  /** Loads 1, 2, 4 (T32) or 8 (T64) bytes from seg:offset; `forWrite` for read-modify-write destinations. */
+  load(size: number, seg: number, addr: T64, forWrite = false): T {
     if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new Error(`load of ${size} bytes`);
-    return this.ldm(size, seg, addr);
+    return this.ldm(size, seg, addr, forWrite);
   }
   store(size: number, seg: number, addr: T64, v: T): void {
     if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new Error(`store of ${size} bytes`);
     this.stm(size, seg, addr, v);
   }
+
 
   // ---------------------------------------------------------------------------------------------------------
   // Stack

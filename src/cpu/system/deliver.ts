@@ -89,6 +89,7 @@ export function deliverInterrupt(cpu: Cpu, vector: number, nmi = false): void {
 }
 
 function deliver(cpu: Cpu, vector: number, errorCode: number, kind: EventKind, ret: bigint): void {
+  cpu.deliveries++;
   const ext = kind === EventKind.Software ? 0 : 1;
   const pushCode = kind === EventKind.Exception && HAS_ERROR_CODE.has(vector) ? Math.max(0, errorCode) : -1;
   const rf = kind === EventKind.Exception && FAULTS.has(vector) ? EFLAGS_RF : 0;
