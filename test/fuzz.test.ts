@@ -128,6 +128,9 @@ describe('divergences the fuzzer found and kemu fixed (expected values from the 
     expect([nop.vector, nop.rip - CODE_BASE]).toEqual([1, 1]);
     const popf = exceptionOf('9d', { 4: 0x41000n }, 0x302n); // pops 0x...: the data at 0x41000 has TF clear
     expect([popf.vector, popf.rip - CODE_BASE]).toEqual([1, 1]);
+    // REP MOVS traps after each iteration, with RIP still on the instruction
+    const movs = exceptionOf('f3a4', { 1: 100n, 6: 0x41000n, 7: 0x41800n }, 0x302n);
+    expect([movs.vector, movs.rip - CODE_BASE, movs.rcx]).toEqual([1, 0, 99n]);
   });
 
   it('movsxd r32, r/m32 (63 without REX.W) moves 32 bits, zero-extended', () => {

@@ -60,8 +60,9 @@ function stringOp(compares: boolean, body: (t: Translator, it: Iter) => void) {
     }
     const as = t.i.addrSize;
     const z = t.sized(as);
-    // (the bulk helper checks no alignment: with #AC checks on, every element goes through the IR's accesses)
-    if (!compares && t.i.mnemonic !== 'lods' && !(t.mode & ModeBits.AC)) {
+    // (the bulk helper checks no alignment and moves many elements at once: with #AC checks on, or single-stepping
+    // — which traps after every iteration — each element goes through the IR's accesses)
+    if (!compares && t.i.mnemonic !== 'lods' && !(t.mode & (ModeBits.AC | ModeBits.TF))) {
       const src = t.i.mnemonic === 'movs' ? t.i.operands[1]!.seg : 0;
       t.call(H_REP_BULK, [t.const32((t.i.mnemonic === 'movs' ? 1 : 0) | (size << 4) | (as << 8) | (src << 12))]);
     }
