@@ -107,6 +107,32 @@ for (const accel of ['tcg', 'kvm'] as const) describe(`kemu run (${accel})`, () 
     expect(r.status).toBe(5);
   });
 
+  it('takes --kernel and --initrd: the initrd is Multiboot module 0', () => {
+    const src = `
+      .text
+      .globl _start
+      .balign 4
+      .long 0x1BADB002, 3, -(0x1BADB002 + 3)
+    _start:
+      testl $8, (%ebx)           # flags: modules present
+      jz bad
+      cmpl $1, 20(%ebx)          # mods_count
+      jne bad
+      mov 24(%ebx), %esi         # mods_addr -> { mod_start, mod_end, string, reserved }
+      mov (%esi), %esi
+      cmpl $0x44524e49, (%esi)   # "INRD"
+      jne bad
+      ${PRINT('initrd ok\n', 4, 'esi')}
+    bad: mov $0x7f, %al
+      out %al, $0xf4
+    `;
+    const initrd = file('initrd.img', new TextEncoder().encode('INRD and the rest of a ramdisk'));
+    const r = kemu(['run', '--kernel', file('mbi.elf', buildKernel(src, { bits: 32 })), '--initrd', initrd]);
+    expect(r.stdout).toBe('initrd ok\n');
+    expect(r.status).toBe(9);
+    expect(kemu(['run', '--kernel', 'a', 'b']).status).toBe(2); // a kernel twice
+  });
+
   it('reports a HLT with interrupts off with the guest RIP, and dumps the state', () => {
     const dump = join(scratchDir(), 'state.json');
     const k = file('hlt.elf', buildKernel('.globl _start\n_start: mov $0x1234, %rbx\n hlt\n', { bits: 64, text: 0x200000 }));

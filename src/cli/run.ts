@@ -19,11 +19,15 @@ import { LoaderError } from '../machine/loader/index.ts';
 import { GuestVcpu, runBoard, type GuestOutcome, type SwitchPoint } from '../machine/switch.ts';
 import { parseArgs, readInput, UsageError, type Command } from './common.ts';
 
-const USAGE = `Usage: kemu run [--accel tcg|kvm|auto] [--jit off|on|force] [-m SIZE] [--append STR] [--dump-state FILE]
-                [--trace LIST] [--max-insns N] [--switch-to tcg|kvm --after-exits N] KERNEL
+const USAGE = `Usage: kemu run [--accel tcg|kvm|auto] [--jit off|on|force] [-m SIZE] [--append STR] [--initrd FILE]
+                [--dump-state FILE] [--trace LIST] [--max-insns N] [--switch-to tcg|kvm --after-exits N]
+                KERNEL | --kernel KERNEL
 
-Boots KERNEL, chosen by its format as QEMU's -kernel does: an x86-64 ELF (entered in 64-bit mode), an ELF with a
-PVH entry note (32-bit protected mode), or a Multiboot v1 kernel. COM1 is the console (stdout/stdin).
+Boots KERNEL, chosen by its format as QEMU's -kernel does: a Linux bzImage (64-bit boot protocol), an x86-64 ELF
+(entered in 64-bit mode), an ELF with a PVH entry note (32-bit protected mode), or a Multiboot v1 kernel. COM1 is
+the console (stdout/stdin).
+
+  --initrd FILE       an initial ramdisk (bzImage: the zero page; PVH/Multiboot: the first boot module)
 
   --accel NAME        the CPU backend: tcg (kemu's software CPU, the default), kvm (Linux KVM through /dev/kvm;
                       an error if it is not usable), auto (kvm if usable, else tcg; says on stderr which it took)
@@ -88,12 +92,17 @@ export const run: Command = {
       {
         values: [
           '--accel', '-m', '--append', '--dump-state', '--trace', '--max-insns', '--jit', '--switch-to', '--after-exits',
+          '--kernel', '--initrd',
         ],
       },
       'run',
     );
-    if (positionals.length !== 1) throw new UsageError('run: expected one KERNEL file (see kemu run --help)');
     const str = (name: string) => flags.get(name) as string | undefined;
+    // KERNEL is positional or --kernel (QEMU's spelling), not both
+    const kernelPath = str('--kernel') ?? positionals[0];
+    if (kernelPath === undefined || positionals.length > (str('--kernel') === undefined ? 1 : 0)) {
+      throw new UsageError('run: expected one KERNEL file, positional or --kernel (see kemu run --help)');
+    }
     const choice = accelUsage(() => parseAccelChoice(str('--accel') ?? 'tcg'));
     const ram = parseSize(str('-m') ?? '256M');
     const traces = new Set((str('--trace') ?? '').split(',').filter(Boolean));
@@ -139,7 +148,9 @@ export const run: Command = {
       if (maxText !== undefined) process.stderr.write('kemu: --max-insns counts software-CPU instructions: ignored under kvm\n');
     }
 
-    const image = readInput(positionals[0]!);
+    const image = readInput(kernelPath);
+    const initrdPath = str('--initrd');
+    const initrd = initrdPath === undefined ? undefined : readInput(initrdPath);
     // The software CPU keeps its state after RAM; reserve it whenever tcg may run (KVM maps only the RAM).
     const board = new Board({
       ramSize: ram,
@@ -148,9 +159,9 @@ export const run: Command = {
     });
     let start;
     try {
-      start = board.loadKernel(image, { cmdline: str('--append') ?? '' });
+      start = board.loadKernel(image, { cmdline: str('--append') ?? '', ...(initrd ? { initrd } : {}) });
     } catch (e) {
-      if (e instanceof LoaderError) throw new UsageError(`${positionals[0]}: ${e.message}`);
+      if (e instanceof LoaderError) throw new UsageError(`${kernelPath}: ${e.message}`);
       throw e;
     }
 
