@@ -57,6 +57,11 @@ for (const accel of ['tcg', 'kvm'] as const) describe(`kemu run (${accel})`, () 
     const r = kemu(['run', k]);
     expect(r.stdout).toBe('hello from long mode\n');
     expect(r.status).toBe(7);
+    // --trace in_asm shows the code as it is translated (the software CPU's trace; kvm says it ignores it)
+    const traced = kemu(['run', '--trace', 'in_asm', k]);
+    expect(traced.stdout).toBe('hello from long mode\n');
+    if (accel === 'tcg') expect(traced.stderr).toMatch(/IN: \(64-bit, cpl 0\)\n\s+0x100000:  mov dx,0x3f8\n/);
+    else expect(traced.stderr).toMatch(/--trace is for the software CPU/);
   });
 
   it('boots a PVH kernel in 32-bit protected mode with EBX pointing at hvm_start_info', () => {

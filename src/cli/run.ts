@@ -239,16 +239,7 @@ function installTraces(cpu: Cpu, traces: Set<string>): void {
       let l = lin;
       let r = rip;
       for (let n = 0; n < insns; n++) {
-        const bytes = new Uint8Array(15);
-        for (let i = 0; i < 15; i++) {
-          try {
-            const a = l + BigInt(i);
-            const p = cpu.fetchPhys(Number(a & 0xffffffffn) | 0, Number(a >> 32n) | 0);
-            bytes[i] = p < cpu.ramSize ? cpu.u8[p]! : 0;
-          } catch {
-            break;
-          }
-        }
+        const bytes = cpu.peekCode(l);
         const insn = decode(bytes, 0, codeBits(mode));
         err(`${hex(r).padStart(18)}:  ${formatIntel(insn, bytes, 0, r)}`);
         l += BigInt(insn.length);

@@ -415,6 +415,25 @@ export class Cpu implements IrHost, MmuHost {
     return this.cache.size;
   }
 
+  /**
+   * Up to `n` code bytes at a linear address, read as instruction fetch would (for traces and reports); stops at a
+   * page that cannot be fetched (the rest stays zero). Never faults.
+   */
+  peekCode(lin: bigint, n = 15): Uint8Array {
+    const bytes = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const a = lin + BigInt(i);
+      let p: number;
+      try {
+        p = this.fetchPhys(Number(a & 0xffffffffn) | 0, Number((a >> 32n) & 0xffffffffn) | 0);
+      } catch {
+        break;
+      }
+      bytes[i] = p < this.ramSize ? this.u8[p]! : 0;
+    }
+    return bytes;
+  }
+
   /** Translates the linear code address (lo, hi) for execution at the current privilege. */
   fetchPhys(lo: number, hi: number): number {
     return this.mmu.translate(lo, hi, Access.Exec, this.user);

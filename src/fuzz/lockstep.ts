@@ -206,16 +206,7 @@ export function crosscheck(image: Uint8Array, opts: CrosscheckOptions): Crossche
         let lin = b.lin;
         let r = rip;
         for (let n = 0; n < b.insns && shown < 400; n++, shown++) {
-          const bytes = new Uint8Array(15);
-          for (let i = 0; i < 15; i++) {
-            try {
-              const a = lin + BigInt(i);
-              const p = cpu.fetchPhys(Number(a & 0xffffffffn) | 0, Number(a >> 32n) | 0);
-              bytes[i] = p < cpu.ramSize ? cpu.u8[p]! : 0;
-            } catch {
-              break;
-            }
-          }
+          const bytes = cpu.peekCode(lin);
           const insn = decode(bytes, 0, codeBits(b.mode));
           lines.push(`  ${hex(r).padStart(18)}:  ${formatIntel(insn, bytes, 0, r)}`);
           lin += BigInt(insn.length);
@@ -232,16 +223,7 @@ export function crosscheck(image: Uint8Array, opts: CrosscheckOptions): Crossche
         if (!b) continue;
         let lin = b.lin;
         for (let n = 0; n < b.insns; n++) {
-          const bytes = new Uint8Array(15);
-          for (let i = 0; i < 15; i++) {
-            try {
-              const a = lin + BigInt(i);
-              const p = cpu.fetchPhys(Number(a & 0xffffffffn) | 0, Number(a >> 32n) | 0);
-              bytes[i] = p < cpu.ramSize ? cpu.u8[p]! : 0;
-            } catch {
-              break;
-            }
-          }
+          const bytes = cpu.peekCode(lin);
           const insn = decode(bytes, 0, codeBits(b.mode));
           m |= insn.flagsUndefined;
           lin += BigInt(Math.max(1, insn.length));
