@@ -275,22 +275,7 @@ mbh: .long 0x1BADB002, 3, -(0x1BADB002 + 3)
 _start:
 ${BODY32}`;
 
-/** The ELF64 guest of test/cpu-smoke.test.ts: prints on COM1 and exits with status 0x43. */
-export const HELLO64_GUEST = `
-  .globl _start
-_start:
-  mov $0x3f8, %dx
-  lea msg(%rip), %rsi
-1: movb (%rsi), %al
-  inc %rsi
-  test %al, %al
-  jz 2f
-  out %al, %dx
-  jmp 1b
-2: mov $0x21, %al
-  out %al, $0xf4
-msg: .asciz "hello from kemu\\n"
-`;
+export { HELLO64_GUEST } from './smoke-guests.ts';
 
 /** Ring 0, long mode: an IDT entry for vector 0x20, then sti; hlt until three interrupts printed 'I'; exit 3. */
 export const IRQ_HLT_GUEST = `

@@ -14,6 +14,7 @@ import type { JitMode } from '../src/machine/jit-mode.ts';
 import { GuestVcpu, runBoard, switchBackend, type GuestOutcome } from '../src/machine/switch.ts';
 import { chattyGuest, chattyOutput } from './cli-run-guests.ts';
 import { buildKernel } from './loader-build.ts';
+import { ECHO_GUEST } from './smoke-guests.ts';
 import { scratchDir } from './util/gnu.ts';
 
 const kvm = probeKvm();
@@ -212,22 +213,7 @@ describe('kemu run --switch-to', () => {
 
   kit('stdin reaches the UART across a switch', () => {
     const path = join(scratchDir(), 'echo.elf');
-    writeFileSync(path, buildKernel(`.globl _start
-      _start:
-        mov $0x3f8, %dx
-      1: add $5, %dx
-      2: in %dx, %al
-        test $1, %al          # data ready
-        jz 2b
-        sub $5, %dx
-        in %dx, %al
-        cmp $'\\n', %al
-        je 3f
-        xor $0x20, %al        # swap case
-        out %al, %dx
-        jmp 1b
-      3: mov $0, %al
-        out %al, $0xf4`, { bits: 64 }));
+    writeFileSync(path, buildKernel(ECHO_GUEST, { bits: 64 }));
     for (const [first, to] of [['kvm', 'tcg'], ['tcg', 'kvm']]) {
       const r = spawnSync(process.execPath, [KEMU, 'run', '--accel', first!, '--switch-to', to!, '--after-exits', '20', path], {
         input: 'kEmU\n', encoding: 'utf8', timeout: 60_000,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it as itVitest } from 'vitest';
 import { probeKvm } from '../src/accel/kvm/accel.ts';
 import { buildKernel } from './loader-build.ts';
+import { ECHO_GUEST } from './smoke-guests.ts';
 import { scratchDir } from './util/gnu.ts';
 
 const kvm = probeKvm();
@@ -152,23 +153,7 @@ for (const accel of ['tcg', 'kvm'] as const) describe(`kemu run (${accel})`, () 
   });
 
   it('reads stdin into the UART', () => {
-    const src = `.globl _start
-    _start:
-      mov $0x3f8, %dx
-    1: add $5, %dx
-    2: in %dx, %al
-      test $1, %al          # data ready
-      jz 2b
-      sub $5, %dx
-      in %dx, %al
-      cmp $'\\n', %al
-      je 3f
-      xor $0x20, %al        # swap case
-      out %al, %dx
-      jmp 1b
-    3: mov $0, %al
-      out %al, $0xf4`;
-    const r = kemu(['run', file('echo.elf', buildKernel(src, { bits: 64 }))], 'kEmU\n');
+    const r = kemu(['run', file('echo.elf', buildKernel(ECHO_GUEST, { bits: 64 }))], 'kEmU\n');
     expect(r.stdout).toBe('KeMu');
     expect(r.status).toBe(1);
   });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../src/machine/machine.ts';
 import { buildKernel } from './loader-build.ts';
+import { CALLS_GUEST, HELLO64_GUEST } from './smoke-guests.ts';
 
 function boot(source: string, maxInsns = 1_000_000) {
   const out: number[] = [];
@@ -13,46 +14,13 @@ function boot(source: string, maxInsns = 1_000_000) {
 
 describe('software CPU smoke', () => {
   it('prints over COM1 and exits through isa-debug-exit', () => {
-    const { r, out } = boot(`
-      .globl _start
-      _start:
-        mov $0x3f8, %dx
-        lea msg(%rip), %rsi
-      1: movb (%rsi), %al
-        inc %rsi
-        test %al, %al
-        jz 2f
-        out %al, %dx
-        jmp 1b
-      2: mov $0x21, %al
-        out %al, $0xf4
-      msg: .asciz "hello from kemu\\n"
-    `);
+    const { r, out } = boot(HELLO64_GUEST);
     expect(out).toBe('hello from kemu\n');
     expect(r).toEqual({ kind: 'exit', status: 0x43 });
   });
 
   it('calls, loops and flags', () => {
-    const { r } = boot(`
-      .globl _start
-      _start:
-        mov $10, %ecx
-        xor %eax, %eax
-      1: add %ecx, %eax
-        loop 1b
-        call f
-        cmp $55, %eax
-        jne bad
-        cmp $-1, %rbx
-        jge bad
-        mov $1, %al
-        out %al, $0xf4
-      bad:
-        mov $2, %al
-        out %al, $0xf4
-      f: mov $-5, %rbx
-        ret
-    `);
+    const { r } = boot(CALLS_GUEST);
     expect(r).toEqual({ kind: 'exit', status: 3 });
   });
 

@@ -3,50 +3,18 @@
 import { describe, expect, it } from 'vitest';
 import { agree, asm } from './jit-guest.ts';
 import { buildKernel } from './loader-build.ts';
+import { CALLS_GUEST, HELLO64_GUEST } from './smoke-guests.ts';
 import { buildCGuest } from './jit-cguest.ts';
 
 describe('guests under the JIT', () => {
   it('prints over COM1 and exits (cpu-smoke guest)', () => {
-    const { ref } = agree(asm(`
-      .globl _start
-      _start:
-        mov $0x3f8, %dx
-        lea msg(%rip), %rsi
-      1: movb (%rsi), %al
-        inc %rsi
-        test %al, %al
-        jz 2f
-        out %al, %dx
-        jmp 1b
-      2: mov $0x21, %al
-        out %al, $0xf4
-      msg: .asciz "hello from kemu\\n"
-    `));
+    const { ref } = agree(asm(HELLO64_GUEST));
     expect(ref.out).toBe('hello from kemu\n');
     expect(ref.r).toEqual({ kind: 'exit', status: 0x43 });
   });
 
   it('calls, loops and flags (cpu-smoke guest)', () => {
-    const { ref } = agree(asm(`
-      .globl _start
-      _start:
-        mov $10, %ecx
-        xor %eax, %eax
-      1: add %ecx, %eax
-        loop 1b
-        call f
-        cmp $55, %eax
-        jne bad
-        cmp $-1, %rbx
-        jge bad
-        mov $1, %al
-        out %al, $0xf4
-      bad:
-        mov $2, %al
-        out %al, $0xf4
-      f: mov $-5, %rbx
-        ret
-    `));
+    const { ref } = agree(asm(CALLS_GUEST));
     expect(ref.r).toEqual({ kind: 'exit', status: 3 });
   });
 
