@@ -88,14 +88,20 @@ const H_LLDT = defineHelper('lldt', [32], 0, true, (h, s) => {
   const d = fetchDesc(cpu, sel);
   if (descTypeS(d.hi) !== 0x02) throw new GuestFault(Vec.GP, selErr(sel, 0));
   if (!descPresent(d.hi)) throw new GuestFault(Vec.NP, selErr(sel, 0));
+  const c = systemSegment(cpu, d, sel);
+  setSeg(cpu, LDTR, c);
+});
+
+/** The cache of an LDT/TSS descriptor; in long mode a 16-byte descriptor whose upper half holds base 63:32. */
+function systemSegment(cpu: Cpu, d: ReturnType<typeof fetchDesc>, sel: number): ReturnType<typeof cacheFromDesc> {
   const c = cacheFromDesc(d);
   if (longActive(cpu)) {
     const up = fetchDescHigh(cpu, d);
     c.base |= BigInt(up.lo >>> 0) << 32n;
     if (!isCanonical(c.base)) throw new GuestFault(Vec.GP, selErr(sel, 0));
   }
-  setSeg(cpu, LDTR, c);
-});
+  return c;
+}
 
 const H_LTR = defineHelper('ltr', [32], 0, true, (h, s) => {
   const cpu = h as Cpu;
@@ -106,12 +112,7 @@ const H_LTR = defineHelper('ltr', [32], 0, true, (h, s) => {
   const type = descTypeS(d.hi);
   if (longActive(cpu) ? type !== 0x09 : type !== 0x01 && type !== 0x09) throw new GuestFault(Vec.GP, selErr(sel, 0));
   if (!descPresent(d.hi)) throw new GuestFault(Vec.NP, selErr(sel, 0));
-  const c = cacheFromDesc(d);
-  if (longActive(cpu)) {
-    const up = fetchDescHigh(cpu, d);
-    c.base |= BigInt(up.lo >>> 0) << 32n;
-    if (!isCanonical(c.base)) throw new GuestFault(Vec.GP, selErr(sel, 0));
-  }
+  const c = systemSegment(cpu, d, sel);
   // mark the descriptor busy
   d.hi |= 0x200;
   sysWrite(cpu, d.addr + 5n, 1, (d.hi >>> 8) & 0xff);
