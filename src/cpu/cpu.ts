@@ -5,12 +5,14 @@ import type { IrHost } from './ir/interp.ts';
 import { interpret } from './ir/interp.ts';
 import type { Program } from './ir/builder.ts';
 import * as L from './layout.ts';
-import { Access, Mmu, TLB_OFFSET, TLB_SIZE, type MmuHost } from './mmu.ts';
+import { Access, Mmu, TLB_SIZE, type MmuHost } from './mmu.ts';
 import { GuestFault } from './fault.ts';
 import { MODE_KEYS, ModeBits, makeMode } from './mode.ts';
 import { ATTR_DB, ATTR_L, packAttr, unpackAttr } from './segattr.ts';
 import { GPR_NAMES, type CpuState, type SegmentState } from './state.ts';
 import { translateBlock } from './frontend/block.ts';
+import { H_CC_FLAGS } from './frontend/cc-helper.ts';
+import { HELPERS } from './ir/helpers.ts';
 import { deliverException, deliverInterrupt } from './system/deliver.ts';
 import { MSR_TSC, readTsc, writeTsc } from './system/msr.ts';
 
@@ -127,7 +129,6 @@ export class Cpu implements IrHost, MmuHost {
     this.s = this.stateBase >> 2;
     this.refreshViews();
     this.mmu = new Mmu(this);
-    void TLB_OFFSET;
   }
 
   refreshViews(): void {
@@ -262,9 +263,7 @@ export class Cpu implements IrHost, MmuHost {
 
   /** The whole EFLAGS value (materialising lazy flags). */
   flags(): number {
-    const saved = this.get32(L.CC_OP);
-    const status = flagsFromLazy(this);
-    this.set32(L.CC_OP, saved);
+    const status = HELPERS[H_CC_FLAGS]!.fn(this) as number; // the lazy-flags formulas, as translated code uses them
     return (this.get32(L.EFLAGS) & ~0x8d5) | status | 2;
   }
 
@@ -571,10 +570,4 @@ export class Cpu implements IrHost, MmuHost {
     }
     return Stop.Budget;
   }
-}
-
-import { H_CC_FLAGS } from './frontend/cc-helper.ts';
-import { HELPERS } from './ir/helpers.ts';
-function flagsFromLazy(cpu: Cpu): number {
-  return HELPERS[H_CC_FLAGS]!.fn(cpu) as number;
 }
