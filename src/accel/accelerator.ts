@@ -29,6 +29,16 @@ export type VcpuExit =
   /** The backend cannot continue (e.g. KVM_EXIT_INTERNAL_ERROR, a failed entry); the message says why. */
   | { kind: 'error'; message: string };
 
+/**
+ * The board's interrupt controllers as the vCPU sees them (src/machine/interrupts.ts): the vector it would take
+ * now if RFLAGS.IF allows (or -1), and the acknowledge cycle that takes it (returns the vector to deliver, -1 if
+ * it went away). A backend acknowledges only at the moment it delivers.
+ */
+export interface InterruptSource {
+  pending(): number;
+  ack(): number;
+}
+
 export interface Vcpu {
   /** Runs until an exit; `budget` bounds the work (see VcpuExit budget). */
   run(budget?: number): VcpuExit;
@@ -36,6 +46,12 @@ export interface Vcpu {
   setState(state: CpuState): void;
   /** Queues an external interrupt; it is delivered when the guest can take it. */
   injectInterrupt(vector: number): void;
+  /** Takes external interrupts from the board's controllers from now on. */
+  connectInterrupts(source: InterruptSource): void;
+  /** The source's pending() may have changed (called by the board, possibly while run() is in progress). */
+  interruptsChanged(): void;
+  /** A non-maskable interrupt. */
+  injectNmi(): void;
   /** Makes a run() in progress (or the next one) return { kind: 'stopped' } as soon as possible. */
   requestStop(): void;
   /**

@@ -1,6 +1,6 @@
 // The software CPU behind the accelerator interface. A thin wrapper over Cpu: budgets are instructions, exits are
 // retired instructions, and queued interrupts are delivered between run slices when RFLAGS.IF allows.
-import { AccelError, type Accelerator, type IoHandler, type Vcpu, type VcpuExit } from './accelerator.ts';
+import { AccelError, type Accelerator, type InterruptSource, type IoHandler, type Vcpu, type VcpuExit } from './accelerator.ts';
 import { CPU_EXTRA_BYTES, Cpu, Stop } from '../cpu/cpu.ts';
 import type { CpuState } from '../cpu/state.ts';
 import { deliverInterrupt } from '../cpu/system/deliver.ts';
@@ -21,6 +21,7 @@ const EXITS: Record<Stop, VcpuExit> = {
 export class TcgVcpu implements Vcpu {
   readonly cpu: Cpu;
   private readonly irqQueue: number[] = [];
+  private source: InterruptSource | undefined;
   private stopRequested = false;
 
   constructor(memory: GuestMemory, io: IoHandler, jit: JitMode = 'off') {
@@ -70,6 +71,25 @@ export class TcgVcpu implements Vcpu {
   injectInterrupt(vector: number): void {
     if (!Number.isInteger(vector) || vector < 0 || vector > 255) throw new AccelError(`bad interrupt vector ${vector}`);
     this.irqQueue.push(vector);
+  }
+
+  connectInterrupts(source: InterruptSource): void {
+    this.source = source;
+    // The CPU keeps the pending vector in pendingIrq and acknowledges when it delivers (cpu.ts takeInterrupt).
+    this.cpu.onIrqAck = () => {
+      const v = source.ack();
+      this.cpu.pendingIrq = source.pending();
+      return v;
+    };
+    this.interruptsChanged();
+  }
+
+  interruptsChanged(): void {
+    if (this.source) this.cpu.pendingIrq = this.source.pending();
+  }
+
+  injectNmi(): void {
+    this.cpu.nmiPending = true;
   }
 
   requestStop(): void {

@@ -17,6 +17,7 @@ import { Board } from '../machine/board.ts';
 import { isJitMode, JIT_MODES, jitModeFromEnv, type JitMode } from '../machine/jit-mode.ts';
 import { LoaderError } from '../machine/loader/index.ts';
 import { GuestVcpu, runBoard, type GuestOutcome, type SwitchPoint } from '../machine/switch.ts';
+import { SerialConsole } from './console.ts';
 import { parseArgs, readInput, UsageError, type Command } from './common.ts';
 
 const USAGE = `Usage: kemu run [--accel tcg|kvm|auto] [--jit off|on|force] [-m SIZE] [--append STR] [--initrd FILE]
@@ -183,21 +184,17 @@ export const run: Command = {
       }
       const switches: SwitchPoint[] = switchTo ? [{ afterExits, to: make(switchTo) }] : [];
 
-      const stdinHandler = (data: Buffer) => board.sendInput(new Uint8Array(data));
-      const feedStdin = !process.stdin.isTTY;
-      if (feedStdin) process.stdin.on('data', stdinHandler);
+      const console = new SerialConsole(board, () => guest.vcpu.requestStop());
       let result: GuestOutcome;
       try {
         result = await runBoard(guest, {
           maxInsns,
           switches,
           onSwitch: (from, to, at) => process.stderr.write(`kemu: switched from ${from} to ${to} after ${at} exits\n`),
+          waitForInput: () => console.open,
         });
       } finally {
-        if (feedStdin) {
-          process.stdin.off('data', stdinHandler);
-          process.stdin.pause();
-        }
+        console.close();
       }
       const dump = str('--dump-state');
       if (dump) writeFileSync(dump, JSON.stringify(stateToJson(guest.vcpu.getState()), null, 2) + '\n');
@@ -216,7 +213,11 @@ function report(r: GuestOutcome, accel: AccelName): number {
       process.stderr.write('kemu: the guest requested a system reset\n');
       return 0;
     case 'halt':
-      process.stderr.write(`kemu: the guest halted with interrupts disabled at rip ${hex(r.rip)}\n`);
+      process.stderr.write(
+        r.idle
+          ? `kemu: the guest waits for an interrupt that nothing will raise (HLT, no timer armed) at rip ${hex(r.rip)}\n`
+          : `kemu: the guest halted with interrupts disabled at rip ${hex(r.rip)}\n`,
+      );
       return 1;
     case 'shutdown':
       process.stderr.write(`kemu: triple fault (shutdown) at rip ${hex(r.rip)}\n`);

@@ -94,8 +94,11 @@ export class Cpu implements IrHost, MmuHost {
   shutdown = false;
   /** Pending external interrupt vector (from the interrupt controller), or -1. Taken when EFLAGS.IF allows. */
   pendingIrq = -1;
-  /** Called when the CPU accepts the pending interrupt (the controller's INTA). */
-  onIrqAck?: (vector: number) => void;
+  /**
+   * Called when the CPU accepts the pending interrupt (the controller's INTA); returns the vector to deliver (the
+   * controller's answer, normally the same; -1: it went away) or nothing to deliver `vector`.
+   */
+  onIrqAck?: (vector: number) => number | void;
   /** A non-maskable interrupt is pending; NMIs are blocked from delivery until the next IRET. */
   nmiPending = false;
   nmiBlocked = false;
@@ -510,11 +513,12 @@ export class Cpu implements IrHost, MmuHost {
       this.halted = false;
       deliverInterrupt(this, 2, true);
     } else if (this.pendingIrq >= 0 && this.get32(L.EFLAGS) & 0x200) {
-      const v = this.pendingIrq;
+      let v = this.pendingIrq;
       this.pendingIrq = -1;
       this.halted = false;
-      this.onIrqAck?.(v);
-      deliverInterrupt(this, v);
+      const acked = this.onIrqAck?.(v);
+      if (typeof acked === 'number') v = acked;
+      if (v >= 0) deliverInterrupt(this, v);
     }
   }
 

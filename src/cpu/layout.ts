@@ -57,8 +57,32 @@ export const SYSENTER_EIP = 576;
 /** Scratch words for helpers and the execution loop. */
 export const SCRATCH = 640; // 8 x i64
 
-/** x87/SSE/AVX register file (FXSAVE image, then the upper YMM halves), for the Linux milestone. */
+/** XCR0 (XSETBV/XGETBV), i64. */
+export const XCR0 = 720;
+/** Two 16-byte scratch vectors for SIMD helpers (memory operands are staged here), then 16 bytes for x87 m80. */
+export const VTMP = 768;
+export const VTMP2 = 784;
+export const FTMP = 800;
+
+/**
+ * x87/MMX/SSE register file, laid out like the FXSAVE image so the fields have their architectural offsets, with
+ * two differences kept live for speed: the register area holds the *physical* registers R0-R7 (FXSAVE stores them
+ * in stack order ST0-ST7; TOP is in FSW bits 11-13), and FTW is the abridged tag byte (bit i: Ri is valid).
+ * MMi is the 64-bit mantissa of Ri. The upper YMM halves follow the 512-byte image.
+ */
 export const FPU = 1024;
 export const FPU_SIZE = 1024;
+export const FCW = FPU + 0; // u16
+export const FSW = FPU + 2; // u16
+export const FTW = FPU + 4; // u8, abridged
+export const FOP = FPU + 6; // u16
+export const FIP = FPU + 8; // u64
+export const FDP = FPU + 16; // u64
+export const MXCSR = FPU + 24; // u32
+export const MXCSR_MASK = FPU + 28; // u32
+/** Physical x87 register Ri (80-bit, in a 16-byte slot); also MMi (low 8 bytes). */
+export const fpRegOff = (i: number) => FPU + 32 + 16 * i;
+export const xmmOff = (i: number) => FPU + 160 + 16 * i;
+export const ymmHiOff = (i: number) => FPU + 512 + 16 * i;
 
 export const STATE_SIZE = 4096;

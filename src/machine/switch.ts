@@ -41,6 +41,9 @@ export class GuestVcpu {
     });
     this.accel = accel;
     this.vcpu = this.vcpuOf(accel);
+    // Interrupts from the board's controllers go to whichever vCPU runs the guest now.
+    board.onInterruptChange = () => this.vcpu.interruptsChanged();
+    board.onNmi = () => this.vcpu.injectNmi();
   }
 
   get name(): AccelName {
@@ -52,6 +55,7 @@ export class GuestVcpu {
     let v = this.vcpus.get(accel);
     if (!v) {
       v = accel.createVcpu(this.io);
+      v.connectInterrupts({ pending: () => this.board.pendingVector(), ack: () => this.board.ackInterrupt() });
       this.vcpus.set(accel, v);
       this.onVcpu?.(v, accel);
     }
@@ -115,13 +119,15 @@ export function switchBackend(guest: GuestVcpu, to: Accelerator): Vcpu {
   adoptState(next, state);
   guest.accel = to;
   guest.vcpu = next;
+  next.interruptsChanged();
   return next;
 }
 
 export type GuestOutcome =
   | { kind: 'exit'; status: number }
   | { kind: 'reset' }
-  | { kind: 'halt'; rip: bigint }
+  /** HLT with interrupts disabled, or (`idle`) enabled but with no timer armed and no input to wait for. */
+  | { kind: 'halt'; rip: bigint; idle?: true }
   | { kind: 'shutdown'; rip: bigint }
   | { kind: 'budget'; rip: bigint }
   | { kind: 'error'; message: string };
@@ -143,6 +149,26 @@ export interface RunBoardOptions {
   onSwitch?: (from: AccelName, to: AccelName, atExits: number) => void;
   /** Awaited between run() slices (default: one turn of the event loop, so stdin and timers get serviced). */
   pause?: () => Promise<void>;
+  /**
+   * An idle vCPU (HLT with interrupts enabled) with no timer armed and nothing pending ends the run as 'halt',
+   * unless this says host input may still come (an open console) and the run should wait for it.
+   */
+  waitForInput?: () => boolean;
+}
+
+/** Waits for host time `deadline` (ns of `clock`) or at most `maxMs`, letting the event loop run meanwhile. */
+async function idleUntil(clock: Board['clock'], deadline: number, maxMs: number): Promise<void> {
+  if (clock.instructionsUntil) {
+    // virtual time: jump to the deadline at once (nothing happens in between), but still serve host input
+    if (Number.isFinite(deadline)) clock.waitUntil(deadline);
+    else await new Promise((r) => setTimeout(r, maxMs));
+    await nextTurn();
+    return;
+  }
+  const ms = (deadline - clock.now()) / 1e6;
+  if (ms >= 1) await new Promise((r) => setTimeout(r, Math.min(ms, maxMs)));
+  else if (ms > 0) clock.waitUntil(deadline);
+  await nextTurn();
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -157,8 +183,13 @@ export async function runBoard(guest: GuestVcpu, opts: RunBoardOptions = {}): Pr
   let next = 0;
   let phaseStart = guest.exits;
   const rip = (): bigint => guest.vcpu.getState().rip;
+  const clock = board.clock;
+  /** Software-CPU instructions per ns of clock time, measured (sizes slices so timers fire near their deadline). */
+  let rate = 0.05;
+  let lastPause = performance.now();
   try {
     for (;;) {
+      const deadline = board.pollTimers();
       const sw = switches[next];
       const tcg = guest.vcpu instanceof TcgVcpu ? guest.vcpu : undefined;
       let e: VcpuExit;
@@ -168,9 +199,19 @@ export async function runBoard(guest: GuestVcpu, opts: RunBoardOptions = {}): Pr
         guest.stopAtIo = sw ? phaseStart + sw.afterExits : Number.POSITIVE_INFINITY;
         const before = tcg.cpu.icount;
         const t0 = performance.now();
-        e = tcg.run(Math.min(slice, insnsLeft));
-        insnsLeft -= tcg.cpu.icount - before;
-        if (opts.tcgSlice === undefined && e.kind === 'budget') {
+        const c0 = clock.now();
+        // up to the next timer deadline: exactly under an instruction-count clock, estimated under the host clock
+        let budget = Math.min(slice, insnsLeft);
+        if (Number.isFinite(deadline)) {
+          const until = clock.instructionsUntil?.(deadline) ?? Math.max(1000, Math.ceil((deadline - c0) * rate));
+          budget = Math.min(budget, until);
+        }
+        e = tcg.run(budget);
+        const ran = tcg.cpu.icount - before;
+        insnsLeft -= ran;
+        const dt = clock.now() - c0;
+        if (ran > 10_000 && dt > 0 && !clock.instructionsUntil) rate = ran / dt;
+        if (opts.tcgSlice === undefined && e.kind === 'budget' && budget === Math.min(slice, insnsLeft + ran)) {
           // about 20 ms per slice, so stdin, signals and timers are serviced promptly whatever the guest does
           const ms = performance.now() - t0;
           if (ms < 10) slice = Math.min(slice * 2, 50_000_000);
@@ -200,13 +241,27 @@ export async function runBoard(guest: GuestVcpu, opts: RunBoardOptions = {}): Pr
       switch (e.kind) {
         case 'budget':
           if (tcg && insnsLeft <= 0) return { kind: 'budget', rip: rip() };
-          await pause();
+          // the event loop gets a turn about every 20 ms (stdin, signals), not after every short timer slice
+          if (performance.now() - lastPause >= 20) {
+            await pause();
+            lastPause = performance.now();
+          }
           break;
         case 'stopped':
           await pause();
+          lastPause = performance.now();
           break;
+        case 'idle': {
+          // HLT with interrupts enabled: wait for the next timer (or host input), then run again
+          if (board.pendingVector() >= 0) break;
+          const next = board.pollTimers();
+          if (board.pendingVector() >= 0) break;
+          if (!Number.isFinite(next) && !opts.waitForInput?.()) return { kind: 'halt', rip: rip(), idle: true };
+          await idleUntil(clock, next, 10);
+          lastPause = performance.now();
+          break;
+        }
         case 'halt':
-        case 'idle': // nothing on this board raises interrupts yet: a HLT with IF set waits forever
           return { kind: 'halt', rip: rip() };
         case 'shutdown':
           return { kind: 'shutdown', rip: rip() };

@@ -22,6 +22,7 @@ export const IOC = {
   GET_SREGS: 0x8138ae83,
   SET_SREGS: 0x4138ae84,
   INTERRUPT: 0x4004ae86,
+  NMI: 0xae9a, // _IO(KVMIO, 0x9a)
   GET_MSRS: 0xc008ae88,
   SET_MSRS: 0x4008ae89,
   SET_SIGNAL_MASK: 0x4004ae8b,

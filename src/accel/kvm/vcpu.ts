@@ -1,6 +1,6 @@
 // One KVM vCPU: the KVM_RUN loop — port I/O and MMIO to the board's buses, interrupt injection, stops and time
 // slices — behind the Vcpu interface. Register ioctls are in vcpu-regs.ts.
-import { AccelError, type IoHandler, type Vcpu, type VcpuExit } from '../accelerator.ts';
+import { AccelError, type InterruptSource, type IoHandler, type Vcpu, type VcpuExit } from '../accelerator.ts';
 import type { CpuState } from '../../cpu/state.ts';
 import { EXIT, EXIT_IO_OUT, IOC, RUN } from './abi.ts';
 import type { CpuidEntry, CpuidLeaf } from './cpuid.ts';
@@ -43,6 +43,8 @@ export class KvmVcpu implements Vcpu {
   private readonly slice: SliceTimer | undefined;
   private readonly sliceMs: number;
   private readonly irqQueue: number[] = [];
+  private source: InterruptSource | undefined;
+  private nmiPending = false;
   private stopRequested = false;
   /** The last exit was port I/O or MMIO: the instruction completes on the next KVM_RUN. */
   private ioPending = false;
@@ -91,7 +93,7 @@ export class KvmVcpu implements Vcpu {
     }
     if (this.halted) {
       if (!this.haltedIf) return { kind: 'halt' };
-      if (this.irqQueue.length === 0) return { kind: 'idle' };
+      if (!this.interruptWaiting()) return { kind: 'idle' };
       this.halted = false;
     }
     const rv = this.rv;
@@ -100,7 +102,8 @@ export class KvmVcpu implements Vcpu {
     this.slice?.arm(this.sliceMs);
     try {
       for (let n = 0; ; ) {
-        if (this.irqQueue.length !== 0 || this.windowRequested) this.prepareInterrupt();
+        if (this.nmiPending) this.deliverNmi();
+        if (this.irqQueue.length !== 0 || this.windowRequested || (this.source && this.source.pending() >= 0)) this.prepareInterrupt();
         const r = ioctl(fd, IOC.RUN, 0);
         this.exits++;
         n++;
@@ -123,7 +126,7 @@ export class KvmVcpu implements Vcpu {
         } else if (reason === EXIT.MMIO) {
           this.ioPending = true;
           this.mmio(rv);
-        } else if (reason === EXIT.HLT && this.irqQueue.length !== 0 && rv.getUint8(RUN.IF_FLAG)) {
+        } else if (reason === EXIT.HLT && this.interruptWaiting() && rv.getUint8(RUN.IF_FLAG)) {
           // HLT, but an interrupt queued during this run wakes the guest at once.
         } else if (reason !== EXIT.IRQ_WINDOW_OPEN) {
           return this.finish(reason);
@@ -178,16 +181,37 @@ export class KvmVcpu implements Vcpu {
     }
   }
 
-  /** Injects the next queued vector when the guest can take it, else asks KVM to exit when it can. */
+  /** A queued or controller interrupt is waiting for the guest. */
+  private interruptWaiting(): boolean {
+    return this.irqQueue.length !== 0 || this.nmiPending || (this.source !== undefined && this.source.pending() >= 0);
+  }
+
+  /**
+   * Injects the next queued vector (or the controllers' pending one, acknowledged only now) when the guest can take
+   * it, else asks KVM to exit when it can.
+   */
   private prepareInterrupt(): void {
     const rv = this.rv;
     const q = this.irqQueue;
-    if (q.length && rv.getUint8(RUN.READY_FOR_INTERRUPT_INJECTION) && rv.getUint8(RUN.IF_FLAG)) {
-      this.scratch.view.setUint32(S_INTERRUPT, q[0]!, true);
-      if (this.libc.ioctlInt(this.fd, IOC.INTERRUPT, this.scratch.at(S_INTERRUPT)) === 0) q.shift();
+    const src = this.source;
+    if (rv.getUint8(RUN.READY_FOR_INTERRUPT_INJECTION) && rv.getUint8(RUN.IF_FLAG)) {
+      let v = q.length ? q[0]! : -1;
+      if (v < 0 && src && src.pending() >= 0) v = src.ack();
+      else if (v >= 0) q.shift();
+      if (v >= 0) {
+        this.scratch.view.setUint32(S_INTERRUPT, v, true);
+        if (this.libc.ioctlInt(this.fd, IOC.INTERRUPT, this.scratch.at(S_INTERRUPT)) !== 0) {
+          throw new AccelError(sysError('KVM_INTERRUPT'));
+        }
+      }
     }
-    this.windowRequested = q.length !== 0;
+    this.windowRequested = q.length !== 0 || (src !== undefined && src.pending() >= 0);
     rv.setUint8(RUN.REQUEST_INTERRUPT_WINDOW, +this.windowRequested);
+  }
+
+  private deliverNmi(): void {
+    this.nmiPending = false;
+    if (this.libc.ioctlInt(this.fd, IOC.NMI, 0) !== 0) throw new AccelError(sysError('KVM_NMI'));
   }
 
   private finish(reason: number): VcpuExit {
@@ -218,6 +242,18 @@ export class KvmVcpu implements Vcpu {
   injectInterrupt(vector: number): void {
     if (!Number.isInteger(vector) || vector < 0 || vector > 255) throw new AccelError(`bad interrupt vector ${vector}`);
     this.irqQueue.push(vector);
+  }
+
+  connectInterrupts(source: InterruptSource): void {
+    this.source = source;
+  }
+
+  interruptsChanged(): void {
+    // checked before every KVM_RUN; a run in progress sees it at its next exit (or the end of its time slice)
+  }
+
+  injectNmi(): void {
+    this.nmiPending = true;
   }
 
   requestStop(): void {

@@ -242,6 +242,7 @@ export function popSegment(t: Translator): void {
 sem('clts', (t) => {
   if (!requireCpl0(t)) return;
   t.st32(L.CR0, t.bin32(Op.AND32, t.ld32(L.CR0), t.const32(~CR0_TS)));
+  t.endBlock(); // later x87/SSE instructions re-check CR0.TS (fpu-guard.ts)
 });
 
 sem('lmsw', (t) => {
