@@ -104,4 +104,53 @@ describe('kemu run --accel / --jit', () => {
     expect(r.status).toBe(124);
     expect(r.stderr).toMatch(/instruction limit reached at rip 0x/);
   });
+
+  it.skipIf(!kvm.ok)('--kvm-fallback: what KVM cannot emulate runs on the software CPU (on by default)' + KVM_SKIP, () => {
+    // INT n in long-mode ring 0: an emulation failure under kvm_pvm (on VT-x/AMD-V hosts it simply runs natively)
+    const path = join(scratchDir(), 'int80.elf');
+    writeFileSync(path, buildKernel(INT80_GUEST, { bits: 64 }));
+    const tcg = runKemu(['run', path]);
+    expect([tcg.status, tcg.stdout]).toEqual([3, 'AB']);
+    const k = runKemu(['run', '--accel', 'kvm', path]);
+    expect([k.status, k.stdout]).toEqual([3, 'AB']);
+    if (k.stderr !== '') expect(k.stderr).toMatch(/emulation failure.*\nkemu: the software CPU runs such instructions for KVM/s);
+    const off = runKemu(['run', '--accel', 'kvm', '--kvm-fallback', 'off', path]);
+    if (k.stderr !== '') {
+      expect(off.status).toBe(1);
+      expect(off.stderr).toMatch(/^kemu: kvm: KVM_EXIT_INTERNAL_ERROR \(emulation failure\).* at rip=0x/);
+    } else expect([off.status, off.stdout]).toEqual([3, 'AB']);
+  });
 });
+
+/** Ring 0, long mode: INT 0x80 to a handler that prints 'A', then 'B' and exit 3. */
+const INT80_GUEST = `
+  .globl _start
+_start:
+  lea idt(%rip), %rdi
+  lea handler(%rip), %rax
+  mov %ax, 0x800(%rdi)
+  movw $0x08, 0x802(%rdi)
+  movw $0x8e00, 0x804(%rdi)
+  shr $16, %rax
+  mov %ax, 0x806(%rdi)
+  shr $16, %rax
+  mov %eax, 0x808(%rdi)
+  lidt idtr(%rip)
+  int $0x80
+  mov $0x3f8, %dx
+  mov $'B', %al
+  out %al, %dx
+  mov $1, %al
+  out %al, $0xf4
+handler:
+  mov $0x3f8, %dx
+  mov $'A', %al
+  out %al, %dx
+  iretq
+  .data
+idtr: .word 4095
+  .quad idt
+  .bss
+  .balign 4096
+idt: .skip 4096
+`;

@@ -13,11 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeGuest, type Outcome } from './accel-harness.ts';
 import type { AccelName } from '../src/accel/accelerator.ts';
-import { probeKvm } from '../src/accel/kvm/accel.ts';
 import type { TcgVcpu } from '../src/accel/tcg.ts';
 import { enableJit } from '../src/jit/compiler.ts';
 import { realModeSegment, resetState, type CpuState } from '../src/cpu/state.ts';
-import type { Board } from '../src/machine/board.ts';
+import { Board } from '../src/machine/board.ts';
+import { KvmAccelerator, probeKvm } from '../src/accel/kvm/accel.ts';
+import { TcgAccelerator } from '../src/accel/tcg.ts';
+import { CPU_EXTRA_BYTES } from '../src/cpu/cpu.ts';
+import { GuestVcpu, emulateOne } from '../src/machine/switch.ts';
 
 export const LOAD_ADDR = 0x8000;
 
@@ -82,6 +85,8 @@ export interface SysRun {
   out: string;
   board: Board;
   state: CpuState;
+  /** Instructions the software CPU ran for KVM (runFlat's `fallback`). */
+  fallbacks?: number;
   u64(addr: number): bigint;
   u32(addr: number): number;
 }
@@ -94,12 +99,16 @@ export function realModeStart(entry = LOAD_ADDR): CpuState {
   return st;
 }
 
-/** Loads a flat binary at `load` and runs it from `state` until it exits, halts or shuts down. */
+/**
+ * Loads a flat binary at `load` and runs it from `state` until it exits, halts or shuts down. `fallback` (kvm):
+ * instructions KVM cannot emulate run on the software CPU (src/machine/switch.ts emulateOne); `fallbacks` counts them.
+ */
 export function runFlat(
   bin: Uint8Array,
   accel: AccelName = 'tcg',
-  opts: { load?: number; state?: CpuState; maxSlices?: number; ram?: number; jit?: boolean } = {},
+  opts: { load?: number; state?: CpuState; maxSlices?: number; ram?: number; jit?: boolean; fallback?: boolean } = {},
 ): SysRun {
+  if (opts.fallback && accel === 'kvm') return runFlatWithFallback(bin, opts);
   const g = makeGuest(accel, opts.ram ?? 16 << 20);
   g.board.memory.write(opts.load ?? LOAD_ADDR, bin);
   g.vcpu.setState(opts.state ?? realModeStart(opts.load ?? LOAD_ADDR));
@@ -123,6 +132,38 @@ export function runFlat(
     u64: (a) => mem.readU64(a), u32: (a) => mem.readU32(a),
   };
   g.accel.close();
+  return r;
+}
+
+function runFlatWithFallback(bin: Uint8Array, opts: Parameters<typeof runFlat>[2] & {}): SysRun {
+  const bytes: number[] = [];
+  const board = new Board({ ramSize: opts.ram ?? 16 << 20, cpuReserve: CPU_EXTRA_BYTES, output: (b) => bytes.push(...b) });
+  const kvm = new KvmAccelerator(board.memory);
+  const tcg = new TcgAccelerator(board.memory, { jit: 'off' });
+  const g = new GuestVcpu(board, kvm);
+  board.memory.write(opts.load ?? LOAD_ADDR, bin);
+  g.vcpu.setState(opts.state ?? realModeStart(opts.load ?? LOAD_ADDR));
+  let outcome: Outcome = { kind: 'budget' };
+  let fallbacks = 0;
+  for (let i = 0; i < (opts.maxSlices ?? 100) * 10; i++) {
+    let e = g.vcpu.run(100_000);
+    if (e.kind === 'error' && e.emulation) {
+      fallbacks++;
+      e = emulateOne(g, tcg);
+    }
+    const req = board.stopRequest;
+    if (req) {
+      outcome = req.kind === 'exit' ? { kind: 'exit', status: req.status } : { kind: 'stopped' };
+      break;
+    }
+    outcome = e;
+    if (e.kind !== 'budget') break;
+  }
+  const r: SysRun = {
+    outcome, out: Buffer.from(bytes).toString('latin1'), board, state: g.vcpu.getState(), fallbacks,
+    u64: (a) => board.memory.readU64(a), u32: (a) => board.memory.readU32(a),
+  };
+  g.close();
   return r;
 }
 

@@ -26,8 +26,11 @@ export type VcpuExit =
   | { kind: 'budget' }
   /** A single-step or breakpoint debug exit. */
   | { kind: 'debug' }
-  /** The backend cannot continue (e.g. KVM_EXIT_INTERNAL_ERROR, a failed entry); the message says why. */
-  | { kind: 'error'; message: string };
+  /**
+   * The backend cannot continue (e.g. KVM_EXIT_INTERNAL_ERROR, a failed entry); the message says why. `emulation`:
+   * KVM could not emulate the instruction at RIP (state intact, nothing of it done): another backend can run it.
+   */
+  | { kind: 'error'; message: string; emulation?: true };
 
 /**
  * The board's interrupt controllers as the vCPU sees them (src/machine/interrupts.ts): the vector it would take

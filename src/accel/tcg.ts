@@ -53,6 +53,12 @@ export class TcgVcpu implements Vcpu {
     }
   }
 
+  /** Runs one instruction (see Cpu.runOne). */
+  step(): VcpuExit {
+    this.deliverPending();
+    return EXITS[this.cpu.runOne()];
+  }
+
   private deliverPending(): void {
     const cpu = this.cpu;
     if (this.irqQueue.length === 0 || !(cpu.flags() & 0x200) || cpu.shutdown) return;

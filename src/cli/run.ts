@@ -22,7 +22,7 @@ import { parseArgs, readInput, UsageError, type Command } from './common.ts';
 
 const USAGE = `Usage: kemu run [--accel tcg|kvm|auto] [--jit off|on|force] [-m SIZE] [--append STR] [--initrd FILE]
                 [--dump-state FILE] [--trace LIST] [--max-insns N] [--switch-to tcg|kvm --after-exits N]
-                KERNEL | --kernel KERNEL
+                [--kvm-fallback on|off] KERNEL | --kernel KERNEL
 
 Boots KERNEL, chosen by its format as QEMU's -kernel does: a Linux bzImage (64-bit boot protocol), an x86-64 ELF
 (entered in 64-bit mode), an ELF with a PVH entry note (32-bit protected mode), or a Multiboot v1 kernel. COM1 is
@@ -53,6 +53,9 @@ the console (stdout/stdin).
                       and the TSC (each backend keeps its own: KVM does not take the value written on a switch).
                       Under kvm_pvm (KVM inside a microVM) guest ring 0 is emulated by the host: ring-0 x87/SSE
                       fails there with an emulation error (ring 3 runs them natively).
+  --kvm-fallback X    on (default): an instruction KVM reports it cannot emulate (KVM_EXIT_INTERNAL_ERROR,
+                      emulation failure: kvm_pvm's ring-0 emulator has such gaps) runs on the software CPU, then
+                      the guest goes back to KVM (a note on stderr the first time); off: such an exit ends the run.
 
 Exit status: what the guest wrote to isa-debug-exit (port 0xf4) as (value << 1) | 1; 0 after a guest reset
 request; 1 after a triple fault, a HLT with interrupts disabled (with a message naming the guest RIP) or a KVM
@@ -93,7 +96,7 @@ export const run: Command = {
       {
         values: [
           '--accel', '-m', '--append', '--dump-state', '--trace', '--max-insns', '--jit', '--switch-to', '--after-exits',
-          '--kernel', '--initrd',
+          '--kernel', '--initrd', '--kvm-fallback',
         ],
       },
       'run',
@@ -143,6 +146,9 @@ export const run: Command = {
       throw new UsageError(`run: --switch-to ${switchTo}: the guest already runs on ${first}`);
     }
     if (switchTo === 'kvm') accelUsage(() => selectAccel('kvm', kvmDevice));
+    const fallbackText = str('--kvm-fallback') ?? 'on';
+    if (fallbackText !== 'on' && fallbackText !== 'off') throw new UsageError(`run: --kvm-fallback ${fallbackText}: expected on or off`);
+    const kvmFallback = fallbackText === 'on' && (first === 'kvm' || switchTo === 'kvm');
     const usesTcg = first === 'tcg' || switchTo === 'tcg';
     if (!usesTcg) {
       if (traces.size) process.stderr.write('kemu: --trace is for the software CPU (tcg): ignored under kvm\n');
@@ -155,7 +161,7 @@ export const run: Command = {
     // The software CPU keeps its state after RAM; reserve it whenever tcg may run (KVM maps only the RAM).
     const board = new Board({
       ramSize: ram,
-      cpuReserve: usesTcg ? CPU_EXTRA_BYTES : 0,
+      cpuReserve: usesTcg || kvmFallback ? CPU_EXTRA_BYTES : 0,
       output: (b) => process.stdout.write(b),
     });
     let start;
@@ -183,6 +189,8 @@ export const run: Command = {
         throw e;
       }
       const switches: SwitchPoint[] = switchTo ? [{ afterExits, to: make(switchTo) }] : [];
+      let fallbacks = 0;
+      const emulationFallback = kvmFallback ? (switchTo === 'tcg' ? switches[0]!.to : first === 'tcg' ? guest.accel : make('tcg')) : undefined;
 
       const console = new SerialConsole(board, () => guest.vcpu.requestStop());
       let result: GuestOutcome;
@@ -192,6 +200,12 @@ export const run: Command = {
           switches,
           onSwitch: (from, to, at) => process.stderr.write(`kemu: switched from ${from} to ${to} after ${at} exits\n`),
           waitForInput: () => console.open,
+          emulationFallback,
+          onFallback: (rip, message) => {
+            if (fallbacks++ === 0) {
+              process.stderr.write(`kemu: ${message}\nkemu: the software CPU runs such instructions for KVM (--kvm-fallback off stops here instead)\n`);
+            }
+          },
         });
       } finally {
         console.close();

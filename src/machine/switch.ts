@@ -123,6 +123,16 @@ export function switchBackend(guest: GuestVcpu, to: Accelerator): Vcpu {
   return next;
 }
 
+/** Runs one instruction of the guest on `tcg` (a software-CPU accelerator) and moves it back to where it was. */
+export function emulateOne(guest: GuestVcpu, tcg: Accelerator): VcpuExit {
+  const back = guest.accel;
+  const v = switchBackend(guest, tcg);
+  if (!(v instanceof TcgVcpu)) throw new AccelError('the emulation fallback needs a software-CPU accelerator');
+  const e = v.step();
+  switchBackend(guest, back);
+  return e;
+}
+
 export type GuestOutcome =
   | { kind: 'exit'; status: number }
   | { kind: 'reset' }
@@ -147,6 +157,14 @@ export interface RunBoardOptions {
   tcgSlice?: number;
   /** Called after a switch. */
   onSwitch?: (from: AccelName, to: AccelName, atExits: number) => void;
+  /**
+   * A software-CPU accelerator over the same RAM that runs, one at a time, the instructions KVM reports it cannot
+   * emulate (KVM_EXIT_INTERNAL_ERROR, emulation failure), after which the guest goes back to KVM. Without it such an
+   * exit ends the run with an error.
+   */
+  emulationFallback?: Accelerator;
+  /** Called each time the fallback ran an instruction for KVM, with its RIP. */
+  onFallback?: (rip: bigint, message: string) => void;
   /** Awaited between run() slices (default: one turn of the event loop, so stdin and timers get serviced). */
   pause?: () => Promise<void>;
   /**
@@ -219,6 +237,11 @@ export async function runBoard(guest: GuestVcpu, opts: RunBoardOptions = {}): Pr
         }
       } else {
         e = guest.vcpu.run(sw ? sw.afterExits - (guest.exits - phaseStart) : undefined);
+        if (e.kind === 'error' && e.emulation && opts.emulationFallback) {
+          opts.onFallback?.(rip(), e.message);
+          e = emulateOne(guest, opts.emulationFallback);
+          if (e.kind === 'budget') continue;
+        }
       }
       const req = board.stopRequest;
       if (req) return req.kind === 'exit' ? { kind: 'exit', status: req.status } : { kind: 'reset' };

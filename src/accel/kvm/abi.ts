@@ -75,6 +75,9 @@ export const EXIT_NAMES: Record<number, string> = Object.fromEntries(Object.entr
 export const EXIT_IO_IN = 0;
 export const EXIT_IO_OUT = 1;
 
+/** KVM_INTERNAL_ERROR_EMULATION: the instruction at RIP could not be emulated; nothing of it was done. */
+export const INTERNAL_EMULATION = 1;
+
 export const INTERNAL_ERROR_NAMES: Record<number, string> = {
   1: 'emulation failure',
   2: 'exception while delivering an exception',

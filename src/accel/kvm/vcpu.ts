@@ -2,7 +2,7 @@
 // slices — behind the Vcpu interface. Register ioctls are in vcpu-regs.ts.
 import { AccelError, type InterruptSource, type IoHandler, type Vcpu, type VcpuExit } from '../accelerator.ts';
 import type { CpuState } from '../../cpu/state.ts';
-import { EXIT, EXIT_IO_OUT, IOC, RUN } from './abi.ts';
+import { EXIT, EXIT_IO_OUT, INTERNAL_EMULATION, IOC, RUN } from './abi.ts';
 import type { CpuidEntry, CpuidLeaf } from './cpuid.ts';
 import type { FpuState } from './fpu.ts';
 import { EAGAIN, EINTR, getLibc, type Libc, sysError } from './libc.ts';
@@ -224,12 +224,17 @@ export class KvmVcpu implements Vcpu {
         return { kind: 'shutdown' };
       case EXIT.DEBUG:
         return { kind: 'debug' };
-      default:
-        return this.fail(describeExit(this.rv, reason));
+      default: {
+        const e = this.fail(describeExit(this.rv, reason));
+        if (reason === EXIT.INTERNAL_ERROR && this.rv.getUint32(RUN.INTERNAL_SUBERROR, true) === INTERNAL_EMULATION) {
+          return { ...e, emulation: true };
+        }
+        return e;
+      }
     }
   }
 
-  private fail(what: string): VcpuExit {
+  private fail(what: string): VcpuExit & { kind: 'error' } {
     let state = '';
     try {
       state = ' at ' + describeState(this.getState());
