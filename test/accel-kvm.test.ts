@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AccelName } from '../src/accel/accelerator.ts';
 import { probeKvm } from '../src/accel/kvm/accel.ts';
 import type { KvmVcpu } from '../src/accel/kvm/vcpu.ts';
-import { flatSegment, realModeSegment, type CpuState } from '../src/cpu/state.ts';
+import { flatSegment, initialFpu, realModeSegment, type CpuState } from '../src/cpu/state.ts';
 import {
   HELLO64_GUEST, IRQ_HLT_GUEST, MULTIBOOT_GUEST, pvhGuest, RING3_SPIN_GUEST, ring3Prelude, sieveGuest, sieveOutput,
 } from './accel-guests.ts';
@@ -174,6 +174,16 @@ function richState(base: CpuState): CpuState {
   s.msrs.set(0x175, 0x8000n);
   s.msrs.set(0x176, 0xffff_ffff_8100_1000n);
   s.halted = true;
+  const fpu = initialFpu();
+  fpu.fcw = 0x27f;
+  fpu.fsw = 0x3800 | 0x41; // TOP 7, C0, IE
+  fpu.ftwx = 0x80;
+  fpu.mxcsr = 0x9fc0; // FZ DAZ, all masked
+  fpu.st[0] = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f]); // 1.0
+  fpu.xmm = fpu.xmm.map((_, i) => Uint8Array.from({ length: 16 }, (_, k) => (i * 16 + k) & 0xff));
+  s.fpu = fpu;
+  s.xcr0 = 3n;
+  s.events = { interruptShadow: true, nmiPending: false, nmiMasked: true };
   return s;
 }
 
@@ -217,8 +227,8 @@ describe('KVM state', () => {
     v.setFpu(f);
     const g = v.getFpu();
     expect([g.fcw, g.ftwx, g.st[1]![9], g.xmm[15]![0]]).toEqual([0x27f, 0x3, 0x40, 0x77]);
-    // kvm_pvm neither reports nor takes MXCSR through KVM_GET/SET_FPU (it reads as 0)
-    expect(g.mxcsr).toBe(PVM ? 0 : 0x1fa0);
+    // through KVM_GET/SET_XSAVE: kvm_pvm neither reports nor takes MXCSR through KVM_GET/SET_FPU (it reads as 0)
+    expect(g.mxcsr).toBe(0x1fa0);
     expect(v.getXcr0()).toBe(1n);
     v.setXcr0(3n);
     expect(v.getXcr0()).toBe(3n);

@@ -48,9 +48,9 @@ the console (stdout/stdin).
                       I/O, MMIO, HLT, interrupt window, the end of a 20 ms time slice: not deterministic); under
                       tcg, every port I/O or MMIO access of the guest (what would exit under KVM) — the switch
                       happens at the end of the translated block that made the Nth one.
-                      Not carried over: x87/SSE/AVX registers and XCR0 (the software CPU has no FPU yet; a KVM
-                      vCPU starts from its reset FPU state), queued interrupts, the STI/MOV SS interrupt shadow,
-                      and the TSC (each backend keeps its own: KVM does not take the value written on a switch).
+                      The x87/SSE registers, XCR0 and the interrupt shadow/NMI state move too. Not carried
+                      over: interrupts queued through the API, and the TSC (each backend keeps its own: KVM does
+                      not take the value written on a switch).
                       Under kvm_pvm (KVM inside a microVM) guest ring 0 is emulated by the host: ring-0 x87/SSE
                       fails there with an emulation error (ring 3 runs them natively).
   --kvm-fallback X    on (default): an instruction KVM reports it cannot emulate (KVM_EXIT_INTERNAL_ERROR,

@@ -5,6 +5,7 @@ import type { IrHost } from './ir/interp.ts';
 import { interpret } from './ir/interp.ts';
 import type { Program } from './ir/builder.ts';
 import * as L from './layout.ts';
+import { readFpuState, writeFpuState } from './fpu-state.ts';
 import { Access, Mmu, TLB_SIZE, type MmuHost } from './mmu.ts';
 import { GuestFault } from './fault.ts';
 import { MODE_KEYS, ModeBits, makeMode } from './mode.ts';
@@ -206,6 +207,9 @@ export class Cpu implements IrHost, MmuHost {
       dr: [0, 1, 2, 3, 4, 5].map((i) => this.get64(L.DR + 8 * i)),
       msrs: new Map([...this.stateMsrs()].concat([...this.msrs], [[MSR_TSC, readTsc(this)]])),
       halted: this.halted,
+      fpu: readFpuState(this),
+      xcr0: this.get64(L.XCR0) | 1n, // bit 0 (x87) is always set
+      events: { interruptShadow: this.irqShadow, nmiPending: this.nmiPending, nmiMasked: this.nmiBlocked },
     };
   }
 
@@ -238,7 +242,12 @@ export class Cpu implements IrHost, MmuHost {
       else if (!this.setStateMsr(k, v)) this.msrs.set(k, v);
     }
     this.halted = st.halted;
-    this.singleStepPending = false; // (pending events are not part of the neutral state yet)
+    if (st.fpu) writeFpuState(this, st.fpu);
+    if (st.xcr0 !== undefined) this.set64(L.XCR0, st.xcr0);
+    this.irqShadow = st.events?.interruptShadow ?? false;
+    this.nmiPending = st.events?.nmiPending ?? false;
+    this.nmiBlocked = st.events?.nmiMasked ?? false;
+    this.singleStepPending = false; // (a pending single-step trap is not part of the neutral state)
     // CPL: SS.DPL is the architectural CPL holder (CS.RPL may differ for conforming code).
     const pe = (st.cr0 & 1n) !== 0n;
     this.set32(L.CPL, pe ? st.ss.dpl : 0);
@@ -520,6 +529,12 @@ export class Cpu implements IrHost, MmuHost {
       if (typeof acked === 'number') v = acked;
       if (v >= 0) deliverInterrupt(this, v);
     }
+  }
+
+  /** Runs exactly one instruction (or takes one event), e.g. one another backend could not run. */
+  runOne(): Stop {
+    this.singleInsnNext = true;
+    return this.run(1);
   }
 
   /** Runs until `budget` more instructions have retired or something stops the CPU. */

@@ -22,6 +22,40 @@ export interface TableState {
   limit: number;
 }
 
+/** x87/SSE registers in the FXSAVE image's terms (KVM's kvm_fpu holds the same fields). */
+export interface FpuState {
+  fcw: number;
+  fsw: number;
+  /** Abridged tag word (FXSAVE form: one bit per physical register, 1 = valid). */
+  ftwx: number;
+  lastOpcode: number;
+  lastIp: bigint;
+  lastDp: bigint;
+  mxcsr: number;
+  /** ST0-ST7 in stack order (MMi is the low 8 bytes of ST of the same number when TOP = 0): 10 bytes each. */
+  st: Uint8Array[];
+  /** XMM0-XMM15. */
+  xmm: Uint8Array[];
+}
+
+/** The x87/SSE state after FNINIT with SSE defaults (MXCSR = 0x1f80). */
+export function initialFpu(): FpuState {
+  return {
+    fcw: 0x37f, fsw: 0, ftwx: 0, lastOpcode: 0, lastIp: 0n, lastDp: 0n, mxcsr: 0x1f80,
+    st: Array.from({ length: 8 }, () => new Uint8Array(10)),
+    xmm: Array.from({ length: 16 }, () => new Uint8Array(16)),
+  };
+}
+
+/** Events in flight between two instructions (KVM's kvm_vcpu_events in part). */
+export interface PendingEvents {
+  /** STI or MOV/POP SS just ran: no maskable interrupt before the next instruction completes. */
+  interruptShadow: boolean;
+  nmiPending: boolean;
+  /** NMIs are blocked (an NMI handler runs, until its IRET). */
+  nmiMasked: boolean;
+}
+
 export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
 
 export interface CpuState {
@@ -51,6 +85,12 @@ export interface CpuState {
   msrs: Map<number, bigint>;
   /** The vCPU is halted (HLT) waiting for an interrupt. */
   halted: boolean;
+  /** x87/SSE registers; absent: the vCPU keeps what it has (loaders leave it out). */
+  fpu?: FpuState;
+  /** XCR0 (XSETBV); absent: unchanged. */
+  xcr0?: bigint;
+  /** Absent: none. */
+  events?: PendingEvents;
 }
 
 /** A segment as the CPU holds it after reset or a real-mode load: base = selector * 16, 64 KiB limit. */
@@ -119,5 +159,15 @@ export function stateToJson(s: CpuState): Record<string, unknown> {
     msrs: Object.fromEntries([...s.msrs].map(([k, v]) => [hex(k), hex(v)])),
     halted: s.halted,
   });
+  const bytes = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  if (s.fpu) {
+    const f = s.fpu;
+    out.fpu = {
+      fcw: hex(f.fcw), fsw: hex(f.fsw), ftwx: hex(f.ftwx), fop: hex(f.lastOpcode), fip: hex(f.lastIp), fdp: hex(f.lastDp),
+      mxcsr: hex(f.mxcsr), st: f.st.map(bytes), xmm: f.xmm.map(bytes),
+    };
+  }
+  if (s.xcr0 !== undefined) out.xcr0 = hex(s.xcr0);
+  if (s.events) out.events = { ...s.events };
   return out;
 }

@@ -3,12 +3,10 @@
 //
 // Moving a guest (switchBackend): the architectural state leaves the old vCPU as a CpuState (src/cpu/state.ts) and
 // is set on the new one; guest RAM is the same WebAssembly.Memory for both, so nothing is copied. A vCPU is created
-// once per accelerator and reused when the guest comes back (KVM cannot create vCPU 0 of a VM twice). What does not
-// carry over, because CpuState has no place for it yet:
-// - x87/SSE/AVX registers and XCR0: the software CPU has none; a KVM vCPU keeps its own (reset state for a new one,
-//   the last values it had when the guest comes back to it);
-// - interrupts queued with injectInterrupt() and not yet taken, the one-instruction interrupt shadow after
-//   STI/MOV SS, and a pending NMI (nothing raises these on this board yet);
+// once per accelerator and reused when the guest comes back (KVM cannot create vCPU 0 of a VM twice). The state
+// carries the x87/SSE registers, XCR0, the STI/MOV SS interrupt shadow and NMI state. What does not carry over:
+// - interrupts queued with injectInterrupt() and not yet taken (the board's controllers keep theirs: they are
+//   acknowledged only when a vCPU delivers);
 // - the TSC: a KVM vCPU's state has none, and KVM (kvm_pvm here) does not take the software CPU's value, so each
 //   backend keeps its own counter.
 // The software CPU's translations are dropped when the guest comes back to it (the other backend may have rewritten

@@ -35,8 +35,23 @@ export const IOC = {
   SET_VCPU_EVENTS: 0x4040aea0,
   GET_DEBUGREGS: 0x8080aea1,
   SET_DEBUGREGS: 0x4080aea2,
+  GET_XSAVE: 0x9000aea4,
+  SET_XSAVE: 0x5000aea5,
   GET_XCRS: 0x8188aea6,
   SET_XCRS: 0x4188aea7,
+} as const;
+
+/** struct kvm_vcpu_events (64 bytes): the fields kemu uses. */
+export const EVENTS = {
+  SIZE: 64,
+  INTERRUPT_SHADOW: 11, // interrupt.shadow
+  NMI_PENDING: 13, // nmi.pending
+  NMI_MASKED: 14, // nmi.masked
+  FLAGS: 20,
+  SHADOW_MOV_SS: 1,
+  SHADOW_STI: 2,
+  VALID_NMI_PENDING: 1,
+  VALID_SHADOW: 4,
 } as const;
 
 export const CAP = {

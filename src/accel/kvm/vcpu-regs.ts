@@ -2,12 +2,12 @@
 // CpuState has no slot for (FPU, XCR0, guest debugging) and KVM_SET_CPUID2. Every argument lives in one native
 // scratch block (see native.ts).
 import { AccelError } from '../accelerator.ts';
-import type { CpuState } from '../../cpu/state.ts';
-import { CAP, GUEST_DEBUG, GUESTDBG_ENABLE, GUESTDBG_SINGLESTEP, IOC, MSR, XCR_ENTRY_SIZE, XCRS_ENTRIES, XCRS_SIZE } from './abi.ts';
+import type { CpuState, FpuState, PendingEvents } from '../../cpu/state.ts';
+import { CAP, EVENTS, GUEST_DEBUG, GUESTDBG_ENABLE, GUESTDBG_SINGLESTEP, IOC, MSR, XCR_ENTRY_SIZE, XCRS_ENTRIES, XCRS_SIZE } from './abi.ts';
 import { readDebugRegs, readRegs, readSregs, writeDebugRegs, writeRegs, writeSregs } from './convert.ts';
 import { type CpuidEntry, type CpuidLeaf, cpuid2Size, intersectCpuid, writeCpuid2 } from './cpuid.ts';
 import { ioctlOrThrow, type KvmDevice } from './device.ts';
-import { type FpuState, readFpu, writeFpu } from './fpu.ts';
+import { readFpu, readXsaveLegacy, writeFpu, writeXsaveLegacy, XSAVE_SIZE } from './fpu.ts';
 import { msrsSize, readMsrList, SREGS_MSRS, STATE_MSRS, writeMsrList } from './msrs.ts';
 import { NativeBuffer } from './native.ts';
 
@@ -17,7 +17,9 @@ const S_FPU = 1024;
 const S_XCRS = 1536;
 const S_DEBUGREGS = 2048;
 const S_GUEST_DEBUG = 2304;
-const S_MSRS = 4096;
+const S_EVENTS = 2560;
+const S_XSAVE = 4096;
+const S_MSRS = S_XSAVE + XSAVE_SIZE;
 const MAX_MSRS = 200;
 const S_CPUID = S_MSRS + msrsSize(MAX_MSRS);
 const MAX_CPUID = 256;
@@ -31,6 +33,8 @@ export class VcpuRegs {
   private readonly sv = this.scratch.view;
   private readonly hasDebugRegs: boolean;
   private readonly hasXcrs: boolean;
+  private readonly hasEvents: boolean;
+  private readonly hasXsave: boolean;
   private readonly knownMsrs: Set<number>;
   /** STATE_MSRS that this host's KVM knows. */
   private readonly stateMsrs: number[];
@@ -42,6 +46,8 @@ export class VcpuRegs {
   constructor(private readonly fd: number, private readonly device: KvmDevice) {
     this.hasDebugRegs = device.checkExtension(CAP.DEBUGREGS) > 0;
     this.hasXcrs = device.checkExtension(CAP.XCRS) > 0;
+    this.hasEvents = device.checkExtension(CAP.VCPU_EVENTS) > 0;
+    this.hasXsave = device.checkExtension(CAP.XSAVE) > 0;
     this.knownMsrs = new Set(device.msrIndexList());
     this.stateMsrs = STATE_MSRS.filter((m) => this.knownMsrs.has(m));
   }
@@ -77,7 +83,33 @@ export class VcpuRegs {
     const got = this.ioctl(IOC.GET_MSRS, S_MSRS, 'KVM_GET_MSRS');
     for (const [index, value] of readMsrList(sv, S_MSRS, got)) s.msrs.set(index, value);
     s.msrs.set(MSR.APIC_BASE, extra.apicBase);
+    s.fpu = this.getFpu();
+    const xcr0 = this.getXcr0();
+    if (xcr0 !== undefined) s.xcr0 = xcr0;
+    if (this.hasEvents) s.events = this.getEvents();
     return s;
+  }
+
+  private getEvents(): PendingEvents {
+    this.ioctl(IOC.GET_VCPU_EVENTS, S_EVENTS, 'KVM_GET_VCPU_EVENTS');
+    const sv = this.sv;
+    return {
+      interruptShadow: sv.getUint8(S_EVENTS + EVENTS.INTERRUPT_SHADOW) !== 0,
+      nmiPending: sv.getUint8(S_EVENTS + EVENTS.NMI_PENDING) !== 0,
+      nmiMasked: sv.getUint8(S_EVENTS + EVENTS.NMI_MASKED) !== 0,
+    };
+  }
+
+  /** Sets the shadow and NMI state, keeping the exception/interrupt KVM may hold for injection. */
+  private setEvents(e: PendingEvents): void {
+    this.ioctl(IOC.GET_VCPU_EVENTS, S_EVENTS, 'KVM_GET_VCPU_EVENTS');
+    const sv = this.sv;
+    // STI and MOV SS shadows are one for the state's purpose: the next instruction runs before an interrupt
+    sv.setUint8(S_EVENTS + EVENTS.INTERRUPT_SHADOW, e.interruptShadow ? EVENTS.SHADOW_STI : 0);
+    sv.setUint8(S_EVENTS + EVENTS.NMI_PENDING, +e.nmiPending);
+    sv.setUint8(S_EVENTS + EVENTS.NMI_MASKED, +e.nmiMasked);
+    sv.setUint32(S_EVENTS + EVENTS.FLAGS, EVENTS.VALID_NMI_PENDING | EVENTS.VALID_SHADOW, true);
+    this.ioctl(IOC.SET_VCPU_EVENTS, S_EVENTS, 'KVM_SET_VCPU_EVENTS');
   }
 
   setState(state: CpuState): void {
@@ -97,6 +129,9 @@ export class VcpuRegs {
       writeDebugRegs(sv, S_DEBUGREGS, state.dr);
       this.ioctl(IOC.SET_DEBUGREGS, S_DEBUGREGS, 'KVM_SET_DEBUGREGS');
     }
+    if (state.xcr0 !== undefined && this.hasXcrs) this.setXcr0(state.xcr0);
+    if (state.fpu) this.setFpu(state.fpu);
+    if (this.hasEvents) this.setEvents(state.events ?? { interruptShadow: false, nmiPending: false, nmiMasked: false });
   }
 
   private setMsrs(msrs: ReadonlyMap<number, bigint>): void {
@@ -120,11 +155,21 @@ export class VcpuRegs {
   }
 
   getFpu(): FpuState {
+    if (this.hasXsave) {
+      this.ioctl(IOC.GET_XSAVE, S_XSAVE, 'KVM_GET_XSAVE');
+      return readXsaveLegacy(this.sv, S_XSAVE);
+    }
     this.ioctl(IOC.GET_FPU, S_FPU, 'KVM_GET_FPU');
     return readFpu(this.sv, S_FPU);
   }
 
   setFpu(f: FpuState): void {
+    if (this.hasXsave) {
+      this.ioctl(IOC.GET_XSAVE, S_XSAVE, 'KVM_GET_XSAVE');
+      writeXsaveLegacy(this.sv, S_XSAVE, f);
+      this.ioctl(IOC.SET_XSAVE, S_XSAVE, 'KVM_SET_XSAVE');
+      return;
+    }
     writeFpu(this.sv, S_FPU, f);
     this.ioctl(IOC.SET_FPU, S_FPU, 'KVM_SET_FPU');
   }

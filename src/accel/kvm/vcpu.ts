@@ -1,10 +1,9 @@
 // One KVM vCPU: the KVM_RUN loop — port I/O and MMIO to the board's buses, interrupt injection, stops and time
 // slices — behind the Vcpu interface. Register ioctls are in vcpu-regs.ts.
 import { AccelError, type InterruptSource, type IoHandler, type Vcpu, type VcpuExit } from '../accelerator.ts';
-import type { CpuState } from '../../cpu/state.ts';
+import type { CpuState, FpuState } from '../../cpu/state.ts';
 import { EXIT, EXIT_IO_OUT, INTERNAL_EMULATION, IOC, RUN } from './abi.ts';
 import type { CpuidEntry, CpuidLeaf } from './cpuid.ts';
-import type { FpuState } from './fpu.ts';
 import { EAGAIN, EINTR, getLibc, type Libc, sysError } from './libc.ts';
 import { emulatedCpuModel } from './model.ts';
 import { NativeBuffer } from './native.ts';
@@ -291,7 +290,7 @@ export class KvmVcpu implements Vcpu {
     this.haltedIf = (state.rflags & IF_BIT) !== 0n;
   }
 
-  /** x87/SSE registers (KVM_GET_FPU); CpuState has no FPU part yet. */
+  /** x87/SSE registers alone (KVM_GET_FPU; getState() has them as `fpu`). */
   getFpu(): FpuState {
     this.completeIo();
     return this.regs.getFpu();
