@@ -107,6 +107,14 @@ describe('decode engine', () => {
     expect(d(64, 0xf3, 0x90).mnemonic).toBe('pause');
   });
 
+  it('66/F2/F3 make the 0F AE save/restore and MXCSR forms #UD (as this machine\'s CPU does)', () => {
+    for (const p of [0x66, 0xf2, 0xf3]) {
+      for (const modrm of [0x06, 0x0e, 0x16, 0x1e]) expect(decode(Uint8Array.of(p, 0x0f, 0xae, modrm, 0, 0), 0, 64).invalid).toBe(Invalid.Undefined);
+    }
+    expect(decode(Uint8Array.of(0x0f, 0xae, 0x1e), 0, 64).mnemonic).toBe('stmxcsr');
+    expect(decode(Uint8Array.of(0x66, 0x0f, 0xae, 0xf8), 0, 64).invalid).toBe(Invalid.Undefined); // 66 sfence
+  });
+
   it('LOCK is #UD without a memory destination', () => {
     expect(d(64, 0xf0, 0x01, 0xc0).invalid).toBe(Invalid.BadLock);
     expect(d(64, 0xf0, 0x01, 0x00).invalid).toBe(Invalid.None);

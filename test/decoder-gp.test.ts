@@ -74,6 +74,8 @@ function objdumpQuirk(text: string, bytes: Uint8Array, invalid: Invalid): string
   // on hardware it applies to the FWAIT only, so the engine keeps the x87 instruction's own size.
   const w = bytes.indexOf(0x9b);
   if (w > 0 && bytes.subarray(0, w).every((b) => [0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65].includes(b))) return 'prefixed fwait';
+  // 66/F2/F3 before the 0F AE save/restore/MXCSR forms and sfence: #UD on this machine's CPU; objdump decodes them.
+  if (invalid && /^(data16|data32|repz|repnz) (fxsave|fxrstor|ldmxcsr|stmxcsr|sfence)(64)?\b/.test(text)) return 'prefixed 0F AE';
   // prefetchit0/1 exist only with RIP-relative addressing (mod=0 rm=5), which no table switch can select.
   if (/^prefetchit[01]$/.test(mnemonicOf(text))) return 'prefetchit';
   return '';

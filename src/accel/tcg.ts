@@ -82,7 +82,7 @@ export class TcgVcpu implements Vcpu {
   connectInterrupts(source: InterruptSource): void {
     this.source = source;
     // The CPU keeps the pending vector in pendingIrq and acknowledges when it delivers (cpu.ts takeInterrupt).
-    this.cpu.onIrqAck = () => {
+    this.cpu.irqAck = () => {
       const v = source.ack();
       this.cpu.pendingIrq = source.pending();
       return v;

@@ -16,6 +16,7 @@ import { H_CC_FLAGS } from './frontend/cc-helper.ts';
 import { HELPERS } from './ir/helpers.ts';
 import { deliverException, deliverInterrupt } from './system/deliver.ts';
 import { MSR_TSC, readTsc, writeTsc } from './system/msr.ts';
+import { fpuReset } from './fpu/regs.ts';
 
 /** Thrown through a running block when it writes to its own code (see Cpu.codeWritten). */
 const SMC_RESTART = { smcRestart: true };
@@ -95,11 +96,10 @@ export class Cpu implements IrHost, MmuHost {
   shutdown = false;
   /** Pending external interrupt vector (from the interrupt controller), or -1. Taken when EFLAGS.IF allows. */
   pendingIrq = -1;
-  /**
-   * Called when the CPU accepts the pending interrupt (the controller's INTA); returns the vector to deliver (the
-   * controller's answer, normally the same; -1: it went away) or nothing to deliver `vector`.
-   */
-  onIrqAck?: (vector: number) => number | void;
+  /** The interrupt controller's acknowledge cycle (INTA): the vector to deliver now (-1: it went away). */
+  irqAck?: () => number;
+  /** Called when the CPU accepts an external interrupt, with its vector. */
+  onIrqAck?: (vector: number) => void;
   /** A non-maskable interrupt is pending; NMIs are blocked from delivery until the next IRET. */
   nmiPending = false;
   nmiBlocked = false;
@@ -133,6 +133,7 @@ export class Cpu implements IrHost, MmuHost {
     this.s = this.stateBase >> 2;
     this.refreshViews();
     this.mmu = new Mmu(this);
+    fpuReset(this); // x87/SSE state and XCR0 as after RESET
   }
 
   refreshViews(): void {
@@ -525,8 +526,8 @@ export class Cpu implements IrHost, MmuHost {
       let v = this.pendingIrq;
       this.pendingIrq = -1;
       this.halted = false;
-      const acked = this.onIrqAck?.(v);
-      if (typeof acked === 'number') v = acked;
+      if (this.irqAck) v = this.irqAck();
+      this.onIrqAck?.(v);
       if (v >= 0) deliverInterrupt(this, v);
     }
   }

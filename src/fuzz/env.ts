@@ -84,9 +84,10 @@ export function baseState(): CpuState {
     cr0: 0x80050033n, // PG AM WP NE ET MP PE
     cr2: 0n,
     cr3: BigInt(PML4),
-    cr4: 0x20n, // PAE
+    cr4: 0x40620n, // PAE OSFXSR OSXMMEXCPT OSXSAVE
     cr8: 0n,
     efer: 0xd01n, // NXE LMA LME SCE
+    xcr0: 3n, // x87 SSE
     dr: [0n, 0n, 0n, 0n, 0xffff0ff0n, 0x400n],
     msrs: new Map(),
     halted: false,

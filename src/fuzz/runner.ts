@@ -3,7 +3,7 @@
 // frame) and data areas must agree. Divergences are minimised (minimise.ts) and reported with a reproducer.
 import { decode } from '../decoder/decode.ts';
 import { formatIntel } from '../disasm/intel.ts';
-import { GPR_NAMES, type CpuState, type SegmentState } from '../cpu/state.ts';
+import { GPR_NAMES, initialFpu, type CpuState, type FpuState, type SegmentState } from '../cpu/state.ts';
 import { baseState, CODE_BASE, CODE_SIZE, DATA_BASE, DATA_SIZE, Lane, TERMINATOR, type CaseResult } from './env.ts';
 import { randomCase, Rng, type FuzzCase, type GenOptions } from './generator.ts';
 import { classify } from './known.ts';
@@ -38,7 +38,18 @@ export function caseState(c: FuzzCase, rip: number): CpuState {
   s.rip = BigInt(rip);
   s.fs.base = c.fsBase;
   s.gs.base = c.gsBase;
+  s.fpu = caseFpu(c);
   return s;
+}
+
+/**
+ * The x87/SSE registers a case starts from: FNINIT state, MXCSR defaults, XMM0-15 from the pool just after the
+ * case's data (so a case still needs only its offset).
+ */
+function caseFpu(c: FuzzCase): FpuState {
+  const f = initialFpu();
+  f.xmm = f.xmm.map((_, i) => POOL.slice(c.dataSeed + DATA_SIZE - 256 + 16 * i, c.dataSeed + DATA_SIZE - 240 + 16 * i));
+  return f;
 }
 
 /** Runs cases on a pair of lanes, placing each case's code in its own slot of the code area. */
@@ -90,6 +101,21 @@ export interface CompareOptions {
   flagMask: number;
 }
 
+const bytesHex = (b: Uint8Array) => BigInt('0x' + (Buffer.from(b).reverse().toString('hex') || '0'));
+
+function compareFpu(x: FpuState, y: FpuState, cmp: (what: string, a: bigint | number, b: bigint | number) => void): void {
+  cmp('mxcsr', x.mxcsr, y.mxcsr);
+  cmp('fcw', x.fcw, y.fcw);
+  cmp('fsw', x.fsw, y.fsw);
+  cmp('ftw', x.ftwx, y.ftwx);
+  x.xmm.forEach((v, i) => cmp(`xmm${i}`, bytesHex(v), bytesHex(y.xmm[i]!)));
+  // only registers tagged valid hold values (MMX writes tag them all)
+  x.st.forEach((v, i) => {
+    const phys = (((x.fsw >> 11) & 7) + i) & 7;
+    if ((x.ftwx | y.ftwx) & (1 << phys)) cmp(`st${i}`, bytesHex(v), bytesHex(y.st[i]!));
+  });
+}
+
 /** Differences between two results, one line each; empty if they agree. */
 export function compareResults(a: CaseResult, b: CaseResult, opts: CompareOptions, rip: number): string[] {
   const d: string[] = [];
@@ -126,6 +152,7 @@ export function compareResults(a: CaseResult, b: CaseResult, opts: CompareOption
     }
   }
   for (const n of ['cr0', 'cr2', 'cr3', 'cr4', 'efer'] as const) cmp(n, s[n], t[n]);
+  if (s.fpu && t.fpu) compareFpu(s.fpu, t.fpu, cmp);
   if (a.data.length === b.data.length && Buffer.compare(a.data, b.data) !== 0) {
     let shown = 0;
     for (let i = 0; i < a.data.length; i++) {
@@ -256,7 +283,7 @@ export function compareOptionsFor(c: FuzzCase, maskUndefined: boolean): CompareO
 export function divergenceKey(c: FuzzCase, ref: CaseResult, dut: CaseResult, diff: string[], rip: number): string {
   const out = (r: CaseResult) => describeOutcome(r, rip).replace(/ at .*/, '');
   const fields = [...new Set(diff.map((l) => l.split(/[:[]/)[0]!))];
-  const semantic = fields.some((f) => f === 'mem' || f === 'rflags' || (GPR_NAMES as readonly string[]).includes(f));
+  const semantic = fields.some((f) => f === 'mem' || f === 'rflags' || /^(xmm|st)\d+$|^(mxcsr|fsw|fcw|ftw)$/.test(f) || (GPR_NAMES as readonly string[]).includes(f));
   const insn = decode(c.code, c.offsets[c.offsets.length - 1] ?? 0, 64);
   const tf = (c.rflags & 0x100n) !== 0n ? 'TF/' : (c.rflags & 0x40000n) !== 0n ? 'AC/' : '';
   if (out(ref) !== out(dut)) return `${tf}${out(ref)}/${out(dut)}`;

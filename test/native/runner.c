@@ -4,8 +4,10 @@
 // Input file (little endian): u32 magic 'KORC', u32 nCodes, u32 nCases;
 //   nCodes x { u32 len; u8 bytes[len] }
 //   nCases x { u32 code; u64 regs[16]; u64 rflags; u32 dataLen; u8 data[dataLen]; u32 outLen;
-//              u32 segs (bit 0: set the FS base, bit 1: the GS base); u64 fsBase; u64 gsBase }
-// Output file: nCases x { u32 vector (0xffffffff: none); u32 err; u64 regs[16]; u64 rflags; u64 rip; u8 data[outLen] }
+//              u32 segs (bit 0: set the FS base, bit 1: the GS base); u64 fsBase; u64 gsBase;
+//              u8 fx[512] (the x87/SSE state, an FXSAVE image, loaded with FXRSTOR before the snippet) }
+// Output file: nCases x { u32 vector (0xffffffff: none); u32 err; u64 regs[16]; u64 rflags; u64 rip; u8 data[outLen];
+//              u8 fx[512] (FXSAVE image after the snippet, or at the faulting instruction) }
 //
 // Each case: the code goes to CODE_ADDR followed by a jump to `epilogue`; the data area is zeroed and the case's
 // bytes copied to its start; all sixteen GPRs (RSP included) and RFLAGS are loaded and the code runs. The epilogue
@@ -40,6 +42,7 @@ extern uint64_t k_code_ptr;
 extern void k_run(void);
 extern char k_epilogue[];
 extern char k_resume[];
+extern uint8_t k_fx_in[512], k_fx_out[512], k_fx_host[512];
 
 __asm__(
     ".intel_syntax noprefix\n"
@@ -50,11 +53,17 @@ __asm__(
     ".globl k_host_rsp\n .hidden k_host_rsp\n k_host_rsp: .skip 8\n"
     ".globl k_code_ptr\n .hidden k_code_ptr\n k_code_ptr: .skip 8\n"
     "k_flag_stack: .skip 64\n k_flag_top:\n"
+    ".p2align 4\n"
+    ".globl k_fx_in\n .hidden k_fx_in\n k_fx_in: .skip 512\n"
+    ".globl k_fx_out\n .hidden k_fx_out\n k_fx_out: .skip 512\n"
+    ".globl k_fx_host\n .hidden k_fx_host\n k_fx_host: .skip 512\n"
     ".text\n"
     ".globl k_run\n .hidden k_run\n"
     "k_run:\n"
     "  push rbx\n push rbp\n push r12\n push r13\n push r14\n push r15\n"
     "  mov [rip+k_host_rsp], rsp\n"
+    "  fxsave64 [rip+k_fx_host]\n"
+    "  fxrstor64 [rip+k_fx_in]\n"
     "  push qword ptr [rip+k_init+128]\n"
     "  popfq\n"
     "  mov rax, [rip+k_init+0]\n mov rcx, [rip+k_init+8]\n mov rdx, [rip+k_init+16]\n mov rbx, [rip+k_init+24]\n"
@@ -72,8 +81,10 @@ __asm__(
     "  lea rsp, [rip+k_flag_top]\n"
     "  pushfq\n"
     "  pop qword ptr [rip+k_out+128]\n"
+    "  fxsave64 [rip+k_fx_out]\n"
     ".globl k_resume\n .hidden k_resume\n"
     "k_resume:\n"
+    "  fxrstor64 [rip+k_fx_host]\n"
     "  cld\n"
     "  mov rsp, [rip+k_host_rsp]\n"
     "  pop r15\n pop r14\n pop r13\n pop r12\n pop rbp\n pop rbx\n"
@@ -98,6 +109,22 @@ static void on_fault(int sig, siginfo_t *si, void *ctx) {
   fault_vector = (int)g[REG_TRAPNO];
   fault_err = (uint32_t)g[REG_ERR];
   fault_rip = (uint64_t)g[REG_RIP];
+  // the x87/SSE state at the fault: the signal frame's XSAVE image (components in their initial state may be
+  // left unwritten there: XSTATE_BV says which)
+  const uint8_t *fp = (const uint8_t *)uc->uc_mcontext.fpregs;
+  memcpy(k_fx_out, fp, 512);
+  uint32_t magic;
+  memcpy(&magic, fp + 464, 4);
+  if (magic == 0x46505853U) {  // FP_XSTATE_MAGIC1: an XSAVE header follows the legacy area
+    uint64_t bv;
+    memcpy(&bv, fp + 512, 8);
+    if (!(bv & 1)) {
+      memset(k_fx_out, 0, 24);
+      k_fx_out[0] = 0x7f, k_fx_out[1] = 0x03;
+      memset(k_fx_out + 32, 0, 128);
+    }
+    if (!(bv & 2)) memset(k_fx_out + 160, 0, 256);
+  }
   g[REG_RIP] = (greg_t)(uintptr_t)k_resume;
   // a fault in a compatibility-mode (32-bit) snippet: resume in 64-bit code
   g[REG_CSGSFS] = (g[REG_CSGSFS] & ~(greg_t)0xffff) | 0x33;
@@ -193,6 +220,9 @@ int main(int argc, char **argv) {
     }
     uint32_t segs = rd32();
     uint64_t fs = rd64(), gs = rd64();
+    if (cur + 512 > end) { fprintf(stderr, "input truncated\n"); return 2; }
+    memcpy(k_fx_in, cur, 512);
+    cur += 512;
     k_code_ptr = CODE_ADDR;
     fault_vector = -1;
     fault_err = 0;
@@ -212,6 +242,7 @@ int main(int argc, char **argv) {
     uint64_t rip = fault_rip;
     fwrite(&rip, 8, 1, out);
     fwrite(data, 1, olen, out);
+    fwrite(k_fx_out, 1, 512, out);
   }
   fclose(out);
   return 0;

@@ -14,6 +14,10 @@
 // maps nothing else (its own 4 KiB page tables), so accesses outside both areas fault on both sides.
 // `{ bits: 32 }` snippets run in compatibility mode (natively through far jumps to Linux's 32-bit code segment).
 // FS/GS bases can be set per case. Exceptions are caught through Cpu.onException, before delivery.
+// The x87/SSE state: each case starts from FNINIT's x87 state (FCW, FSW and the MMX registers may be given), MXCSR
+// (default 0x1f80) and XMM0-15 (default: fixed distinct patterns); afterwards XMM0-15, MXCSR, FCW, FSW, the abridged
+// tag byte and the eight x87/MMX registers are compared too (natively through FXRSTOR/FXSAVE; kemu is set up with
+// CR4.OSFXSR|OSXMMEXCPT, CR0.MP|NE).
 //
 // Environment: KEMU_ORACLE_JIT=1 runs kemu with the WebAssembly JIT compiling every block (threshold 0);
 // KEMU_ORACLE_STATS=1 logs the number of cases each run compared.
@@ -80,6 +84,15 @@ export interface Init {
   /** FS/GS segment bases (default: FS is the native thread pointer / 0 in kemu; snippets then must not use it). */
   fsBase?: bigint | number;
   gsBase?: bigint | number;
+  /** XMM register values (128-bit; unlisted ones get fixed distinct patterns). */
+  xmm?: Partial<Record<number, bigint>>;
+  /** MXCSR (default 0x1f80). */
+  mxcsr?: number;
+  /** MMX registers (the x87 registers' mantissas; their exponents and tags start as FNINIT leaves them). */
+  mm?: Partial<Record<number, bigint>>;
+  /** x87 control and status words (default FNINIT's 0x37f and 0). */
+  fcw?: number;
+  fsw?: number;
 }
 
 export interface Outcome {
@@ -93,6 +106,8 @@ export interface Outcome {
   /** Error code bits of a #PF that can be compared (PF_BITS); the other vectors' codes are not compared. */
   pfError?: number;
   data: Uint8Array;
+  /** The x87/SSE state as an FXSAVE image (x87 registers in stack order). */
+  fx: Uint8Array;
 }
 
 interface Snippet {
@@ -118,6 +133,8 @@ interface Case {
   fs?: bigint;
   gs?: bigint;
   note?: string;
+  /** Initial x87/SSE state (FXSAVE image). */
+  fx: Uint8Array;
 }
 
 export interface CodeOptions {
@@ -205,6 +222,38 @@ function assembleAll(snips: Snippet[]): void {
 const DEFAULT_REGS: bigint[] = GPR_NAMES.map((_, i) =>
   i === 4 ? BigInt(DATA + 0x8000) : BigInt.asUintN(64, 0x0123456789abcdefn * BigInt(i + 1) + BigInt(i)),
 );
+export const DEFAULT_XMM: bigint[] = Array.from({ length: 16 }, (_, i) =>
+  BigInt.asUintN(128, 0x0f1e2d3c4b5a69788796a5b4c3d2e1f0n * BigInt(2 * i + 1) + BigInt(i)),
+);
+export const DEFAULT_MXCSR = 0x1f80;
+/** FXSAVE image offsets compared: FCW FSW, abridged FTW, MXCSR, then ST0-7 (10 bytes each) and XMM0-15. */
+const FX_MXCSR = 24, FX_ST = 32, FX_XMM = 160;
+
+/** The initial FXSAVE image of a case: FNINIT's x87 state, MXCSR and the XMM registers. */
+function fxImage(init: Init): Uint8Array {
+  const fx = new Uint8Array(512);
+  const dv = new DataView(fx.buffer);
+  dv.setUint16(0, init.fcw ?? 0x37f, true);
+  dv.setUint16(2, init.fsw ?? 0, true);
+  dv.setUint32(FX_MXCSR, init.mxcsr ?? DEFAULT_MXCSR, true);
+  dv.setUint32(FX_MXCSR + 4, 0xffff, true);
+  for (const [i, v] of Object.entries(init.mm ?? {})) dv.setBigUint64(FX_ST + 16 * Number(i), BigInt.asUintN(64, v!), true);
+  for (let i = 0; i < 16; i++) {
+    const v = BigInt.asUintN(128, init.xmm?.[i] ?? DEFAULT_XMM[i]!);
+    dv.setBigUint64(FX_XMM + 16 * i, v & 0xffffffffffffffffn, true);
+    dv.setBigUint64(FX_XMM + 16 * i + 8, v >> 64n, true);
+  }
+  return fx;
+}
+
+/** The 128-bit value of XMMi in an FXSAVE image. */
+export function fxXmm(fx: Uint8Array, i: number): bigint {
+  const dv = new DataView(fx.buffer, fx.byteOffset);
+  return (dv.getBigUint64(FX_XMM + 16 * i + 8, true) << 64n) | dv.getBigUint64(FX_XMM + 16 * i, true);
+}
+export function fxMxcsr(fx: Uint8Array): number {
+  return new DataView(fx.buffer, fx.byteOffset).getUint32(FX_MXCSR, true);
+}
 
 export class Oracle {
   private snips: Snippet[] = [];
@@ -231,6 +280,7 @@ export class Oracle {
     this.cases.push({
       code, regs, flags: (init.flags ?? 0) & ALL_FLAGS, data, outLen: init.outLen ?? Math.max(256, data.length), note,
       fs: init.fsBase === undefined ? undefined : BigInt(init.fsBase), gs: init.gsBase === undefined ? undefined : BigInt(init.gsBase),
+      fx: fxImage(init),
     });
   }
 
@@ -244,26 +294,40 @@ export class Oracle {
     return runNative(this.snips, this.cases);
   }
 
-  /** Runs every case natively and in kemu and compares. */
-  run(): RunResult {
+  /**
+   * Runs every case natively and in kemu and compares. `jit` chooses kemu's WebAssembly JIT (every block compiled)
+   * or its IR interpreter, or 'both' (one native run compared with each); the default is KEMU_ORACLE_JIT.
+   */
+  run(opts: { jit?: boolean | 'both' } = {}): RunResult {
     assembleAll(this.snips);
     const native = runNative(this.snips, this.cases);
-    const kemu = runKemu(this.snips, this.cases);
+    const jit = opts.jit ?? !!process.env.KEMU_ORACLE_JIT;
+    const modes = jit === 'both' ? [false, true] : [jit];
     const mismatches: string[] = [];
-    this.cases.forEach((c, i) => {
-      const d = compare(native[i]!, kemu[i]!, this.snips[c.code]!.flagMask);
-      if (d) mismatches.push(`${this.snips[c.code]!.label}${c.note ? ` [${c.note}]` : ''}\n  init ${fmtInit(c)}\n  ${d}`);
-    });
+    let kemu: Outcome[] = [];
+    for (const useJit of modes) {
+      kemu = runKemu(this.snips, this.cases, useJit);
+      const tag = jit === 'both' ? (useJit ? ' (JIT)' : ' (interpreter)') : '';
+      this.cases.forEach((c, i) => {
+        const d = compare(native[i]!, kemu[i]!, this.snips[c.code]!.flagMask);
+        if (d) mismatches.push(`${this.snips[c.code]!.label}${c.note ? ` [${c.note}]` : ''}${tag}\n  init ${fmtInit(c)}\n  ${d}`);
+      });
+    }
     // KEMU_ORACLE_STATS=1 reports how many cases each run compared
     if (process.env.KEMU_ORACLE_STATS) console.log(`oracle: ${this.cases.length} cases compared`);
-    return { native, kemu, mismatches, count: this.cases.length };
+    return { native, kemu, mismatches, count: this.cases.length * modes.length };
   }
 }
 
 function fmtInit(c: Case): string {
   const regs = GPR_NAMES.map((n, i) => (c.regs[i] !== DEFAULT_REGS[i] ? `${n}=${c.regs[i]!.toString(16)}` : '')).filter(Boolean);
   const data = c.data.length ? ` data=${Buffer.from(c.data.subarray(0, 32)).toString('hex')}${c.data.length > 32 ? '…' : ''}` : '';
-  return `${regs.join(' ')} flags=${c.flags.toString(16)}${data}`;
+  const xmm = DEFAULT_XMM.map((d, i) => (fxXmm(c.fx, i) !== d ? ` xmm${i}=${fxXmm(c.fx, i).toString(16)}` : '')).join('');
+  const mx = fxMxcsr(c.fx) !== DEFAULT_MXCSR ? ` mxcsr=${fxMxcsr(c.fx).toString(16)}` : '';
+  const dv = new DataView(c.fx.buffer);
+  const x87 = dv.getUint16(0, true) !== 0x37f || dv.getUint16(2, true) ? ` fcw=${dv.getUint16(0, true).toString(16)} fsw=${dv.getUint16(2, true).toString(16)}` : '';
+  const mm = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => dv.getBigUint64(FX_ST + 16 * i, true)).map((v, i) => (v ? ` mm${i}=${v.toString(16)}` : '')).join('');
+  return `${regs.join(' ')} flags=${c.flags.toString(16)}${data}${xmm}${mx}${x87}${mm}`;
 }
 
 function flagNames(f: number): string {
@@ -289,7 +353,28 @@ function compare(n: Outcome, k: Outcome, flagMask: number): string | null {
       break;
     }
   }
+  out.push(...compareFx(n.fx, k.fx));
   return out.length ? out.join('; ') : null;
+}
+
+/** Differences in the compared x87/SSE state. */
+function compareFx(n: Uint8Array, k: Uint8Array): string[] {
+  const out: string[] = [];
+  const nd = new DataView(n.buffer, n.byteOffset), kd = new DataView(k.buffer, k.byteOffset);
+  const hex = (v: number | bigint) => v.toString(16);
+  for (const [name, off, size] of [['fcw', 0, 2], ['fsw', 2, 2], ['ftw', 4, 1], ['mxcsr', FX_MXCSR, 4]] as const) {
+    const get = (d: DataView) => (size === 1 ? d.getUint8(off) : size === 2 ? d.getUint16(off, true) : d.getUint32(off, true));
+    if (get(nd) !== get(kd)) out.push(`${name}: native ${hex(get(nd))}, kemu ${hex(get(kd))}`);
+  }
+  for (let i = 0; i < 8; i++) {
+    const o = FX_ST + 16 * i;
+    const get = (d: DataView) => (BigInt(d.getUint16(o + 8, true)) << 64n) | d.getBigUint64(o, true);
+    if (get(nd) !== get(kd)) out.push(`st${i}: native ${hex(get(nd))}, kemu ${hex(get(kd))}`);
+  }
+  for (let i = 0; i < 16; i++) {
+    if (fxXmm(n, i) !== fxXmm(k, i)) out.push(`xmm${i}: native ${hex(fxXmm(n, i))}, kemu ${hex(fxXmm(k, i))}`);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -318,7 +403,7 @@ function runNative(snips: Snippet[], cases: Case[]): Outcome[] {
     o.writeUInt32LE((c.fs !== undefined ? 1 : 0) | (c.gs !== undefined ? 2 : 0), 4);
     o.writeBigUInt64LE(c.fs ?? 0n, 8);
     o.writeBigUInt64LE(c.gs ?? 0n, 16);
-    chunks.push(b, Buffer.from(c.data), o);
+    chunks.push(b, Buffer.from(c.data), o, Buffer.from(c.fx));
   }
   const base = join(scratchDir(), `oracle-${process.pid}-${batchNo++}`);
   writeFileSync(`${base}.in`, Buffer.concat(chunks));
@@ -335,7 +420,9 @@ function runNative(snips: Snippet[], cases: Case[]): Outcome[] {
     const rip = out.readBigUInt64LE(p + 8 + 136);
     const data = new Uint8Array(out.subarray(p + 8 + 144, p + 8 + 144 + c.outLen));
     p += 8 + 144 + c.outLen;
-    return { vector: vec === 0xffffffff ? -1 : vec, regs, rflags, rip, pfError: vec === 14 ? err & PF_BITS : undefined, data };
+    const fx = new Uint8Array(out.subarray(p, p + 512));
+    p += 512;
+    return { vector: vec === 0xffffffff ? -1 : vec, regs, rflags, rip, pfError: vec === 14 ? err & PF_BITS : undefined, data, fx };
   });
 }
 
@@ -346,19 +433,22 @@ class Fault {
   constructor(readonly vector: number, readonly rip: bigint, readonly errorCode: number) {}
 }
 
-let jit: Jit | undefined;
-let machine: { m: Machine; states: Record<32 | 64, CpuState>; bits: number } | undefined;
+type KemuMachine = { m: Machine; states: Record<32 | 64, CpuState>; bits: number; jit?: Jit };
+/** The machines by JIT use (run({ jit }) can ask for either in one process). */
+const machines = new Map<boolean, KemuMachine>();
 
 /**
  * One machine per process: a long-mode ELF64 start state (4 GiB identity map), reused for every case; 32-bit
  * snippets run from the same state with a 32-bit code segment (compatibility mode).
  */
-function kemuMachine(): NonNullable<typeof machine> {
+function kemuMachine(useJit: boolean): KemuMachine {
+  let machine = machines.get(useJit);
   if (!machine) {
+    let jit: Jit | undefined;
     const m = new Machine({ ramSize: 16 << 20, output: () => {} });
     m.load(buildKernel('.globl _start\n_start: hlt\n', { bits: 64 }));
     // KEMU_ORACLE_JIT=1: every block goes through the WebAssembly JIT instead of the IR interpreter
-    if (process.env.KEMU_ORACLE_JIT) jit = enableJit(m.cpu, { threshold: 0 });
+    if (useJit) jit = enableJit(m.cpu, { threshold: 0 });
     m.cpu.onException = (vector, err, rip) => {
       throw new Fault(vector, rip, err);
     };
@@ -372,15 +462,19 @@ function kemuMachine(): NonNullable<typeof machine> {
     for (const [base, size] of [[CODE, CODE_SIZE], [DATA, DATA_SIZE]] as const) {
       for (let a = base; a < base + size; a += 0x1000) mem.writeU64(pt! + 8 * ((a >> 12) & 511), BigInt(a) | 3n);
     }
-    const s64: CpuState = { ...m.cpu.getState(), cr3: BigInt(pml4!) };
+    // x87/SSE enabled: CR0.MP|NE (EM=TS=0), CR4.OSFXSR|OSXMMEXCPT
+    const st0 = m.cpu.getState();
+    const cr0 = (st0.cr0 | 0x22n) & ~0xcn, cr4 = st0.cr4 | 0x600n | 0x40000n; // and CR4.OSXSAVE with XCR0 = x87|SSE
+    const s64: CpuState = { ...st0, cr3: BigInt(pml4!), cr0, cr4, xcr0: 3n };
     const s32: CpuState = { ...s64, cs: { ...s64.cs, l: false, db: true } };
-    machine = { m, states: { 32: s32, 64: s64 }, bits: 0 };
+    machine = { m, states: { 32: s32, 64: s64 }, bits: 0, jit };
+    machines.set(useJit, machine);
   }
   return machine;
 }
 
-function runKemu(snips: Snippet[], cases: Case[]): Outcome[] {
-  const km = kemuMachine();
+function runKemu(snips: Snippet[], cases: Case[], useJit: boolean): Outcome[] {
+  const km = kemuMachine(useJit);
   const m = km.m;
   const cpu = m.cpu;
   const mem = m.board.memory;
@@ -405,6 +499,7 @@ function runKemu(snips: Snippet[], cases: Case[]): Outcome[] {
     cpu.set64(L.segOff(4) + L.SEG_BASE, c.fs ?? 0n);
     cpu.set64(L.segOff(5) + L.SEG_BASE, c.gs ?? 0n);
     cpu.setFlagsWord(c.flags | 2);
+    setKemuFx(cpu, c.fx);
     cpu.halted = false;
     m.board.stopRequest = undefined;
     let vector = -1;
@@ -419,10 +514,48 @@ function runKemu(snips: Snippet[], cases: Case[]): Outcome[] {
       rip = e.rip;
       if (vector === 14) pfError = e.errorCode & PF_BITS;
     }
-    if (jit?.stats.failed) throw new Error(`the JIT failed to compile a block of ${snip.label}`);
+    if (km.jit?.stats.failed) throw new Error(`the JIT failed to compile a block of ${snip.label}`);
     const regs = GPR_NAMES.map((_, i) => cpu.get64(L.gprOff(i)));
-    return { vector, regs, rflags: cpu.flags(), rip, pfError, data: mem.read(DATA, c.outLen) };
+    return { vector, regs, rflags: cpu.flags(), rip, pfError, data: mem.read(DATA, c.outLen), fx: kemuFx(cpu) };
   });
+}
+
+/** Loads kemu's x87/SSE registers from an FXSAVE image (the state block keeps the x87 registers physically). */
+function setKemuFx(cpu: Machine['cpu'], fx: Uint8Array): void {
+  const dv = new DataView(fx.buffer, fx.byteOffset);
+  const top = (dv.getUint16(2, true) >> 11) & 7;
+  // as FXRSTOR does: FSW.ES (and B) say whether an unmasked exception is pending
+  const fcw = dv.getUint16(0, true), fsw = dv.getUint16(2, true);
+  const es = fsw & ~fcw & 0x3f ? 0x8080 : 0;
+  cpu.set32(L.FCW, fcw | (((fsw & ~0x8080) | es) << 16));
+  cpu.set32(L.FTW, dv.getUint8(4) | (dv.getUint16(6, true) << 16));
+  cpu.set64(L.FIP, dv.getBigUint64(8, true));
+  cpu.set64(L.FDP, dv.getBigUint64(16, true));
+  cpu.set32(L.MXCSR, dv.getUint32(FX_MXCSR, true));
+  for (let st = 0; st < 8; st++) {
+    const r = L.fpRegOff((st + top) & 7);
+    cpu.set64(r, dv.getBigUint64(FX_ST + 16 * st, true));
+    cpu.set64(r + 8, dv.getBigUint64(FX_ST + 16 * st + 8, true));
+  }
+  for (let i = 0; i < 32; i++) cpu.set64(L.xmmOff(0) + 8 * i, dv.getBigUint64(FX_XMM + 8 * i, true));
+}
+
+/** kemu's x87/SSE registers as an FXSAVE image (the compared fields). */
+function kemuFx(cpu: Machine['cpu']): Uint8Array {
+  const fx = new Uint8Array(512);
+  const dv = new DataView(fx.buffer);
+  const w0 = cpu.get32(L.FCW), w1 = cpu.get32(L.FTW);
+  dv.setUint32(0, w0, true);
+  dv.setUint32(4, w1, true);
+  dv.setUint32(FX_MXCSR, cpu.get32(L.MXCSR), true);
+  const top = (w0 >>> 27) & 7;
+  for (let st = 0; st < 8; st++) {
+    const r = L.fpRegOff((st + top) & 7);
+    dv.setBigUint64(FX_ST + 16 * st, cpu.get64(r), true);
+    dv.setUint16(FX_ST + 16 * st + 8, Number(cpu.get64(r + 8) & 0xffffn), true);
+  }
+  for (let i = 0; i < 32; i++) dv.setBigUint64(FX_XMM + 8 * i, cpu.get64(L.xmmOff(0) + 8 * i), true);
+  return fx;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

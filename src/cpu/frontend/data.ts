@@ -21,7 +21,7 @@ sem('lea', (t) => {
   t.write(d!, d!.size === 8 ? a : t.lo32(a));
 });
 
-sem(['nop', 'pause', 'endbr64', 'endbr32', 'fwait'], () => {});
+sem(['nop', 'pause', 'endbr64', 'endbr32'], () => {});
 
 sem(['push', 'pushw'], (t) => {
   const o = t.i.operands[0]!;

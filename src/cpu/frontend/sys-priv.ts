@@ -399,7 +399,7 @@ sem('rdpmc', (t) => t.fault(Vec.GP, 0)); // no performance counters
 
 const H_CPUID = defineHelper('cpuid', [], 0, false, (h) => {
   const cpu = h as Cpu;
-  const r = cpuid(cpu.get32(L.gprOff(0)), cpu.get32(L.gprOff(1)));
+  const r = cpuid(cpu.get32(L.gprOff(0)), cpu.get32(L.gprOff(1)), cpu.get32(L.CR4));
   [0, 3, 1, 2].forEach((reg, i) => cpu.set64(L.gprOff(reg), BigInt(r[i]!)));
 });
 sem('cpuid', (t) => {

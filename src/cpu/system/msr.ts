@@ -37,6 +37,7 @@ const DEFAULTS = new Map<number, bigint>([
   [MSR_PAT, 0x0007040600070406n],
   // AMD model-specific registers an AMD-family kernel reads without expecting a fault
   [0x8b, 0n], // PATCH_LEVEL: no microcode patch
+  [0xc0010010, 0n], // SYSCFG: no MtrrFixDram/Tom2 features (Linux reads it with the fixed MTRRs)
   [0xc0010015, 0x1000000n], // HWCR: TscFreqSel (the TSC counts at the advertised rate)
   [0xc001001f, 0n], // NB_CFG
   [0xc0011020, 0n], // LS_CFG

@@ -191,10 +191,11 @@ m[0xad] = 'shrd Ev,Gv,CL';
 const w64 = (name: string, tail: string): Switch => W(`${name} ${tail}`, `${name}64 ${tail}`);
 m[0xae] = mod(
   reg(
-    w64('fxsave', 'Mst #fxsr'),
-    w64('fxrstor', 'Mst @fault #fxsr'),
-    'ldmxcsr Md @fault #sse',
-    'stmxcsr Md #sse',
+    // a 66/F2/F3 prefix makes the memory forms #UD (checked on this machine's CPU)
+    only(w64('fxsave', 'Mst #fxsr')),
+    only(w64('fxrstor', 'Mst @fault #fxsr')),
+    only('ldmxcsr Md @fault #sse'),
+    only('stmxcsr Md #sse'),
     pfx(w64('xsave', 'M #xsave'), null, 'ptwrite Ey #ptwrite', null),
     only(w64('xrstor', 'M @fault #xsave')),
     pfx(w64('xsaveopt', 'M #xsaveopt'), 'clwb Mb #clwb', 'clrssbsy Mq @priv #cet', null),
@@ -210,7 +211,7 @@ m[0xae] = mod(
     // umonitor's register holds an address: it has the address size
     pfx('mfence #sse2', 'tpause Rd #waitpkg', asz('umonitor Rw #waitpkg', 'umonitor Rd #waitpkg', 'umonitor Rq #waitpkg'),
       'umwait Rd #waitpkg'),
-    'sfence #sse',
+    only('sfence #sse'),
   ),
 );
 
