@@ -224,6 +224,8 @@ describe('x87/XSAVE system interface (kemu)', () => {
     expect(cpuid(1, 0, 1 << 18)[2] & (1 << 27)).not.toBe(0);
     expect(cpuid(1, 0)[2] & (1 << 27)).toBe(0);
     expect(cpuid(0xd, 2)).toEqual([0, 0, 0, 0]);
+    // subleaf 1 EBX: the compacted (XSAVEC) size Linux checks its own computation against
+    expect(cpuid(0xd, 1)).toEqual([3, 576, 0, 0]);
   });
 
   it('reset state is FNINIT with MXCSR 1F80 and XCR0 = 1; the FXSAVE image round-trips', () => {

@@ -167,7 +167,11 @@ export function cpuid(leaf: number, subleaf: number, cr4 = 0): [number, number, 
       // XSAVE: subleaf 0 the XCR0 bits (x87, SSE) and area sizes, subleaf 1 the XSAVEOPT/XSAVEC bits
       if (!has('xsave') || subleaf > 1) r = [0, 0, 0, 0];
       else if (subleaf === 0) r = [3, XSAVE_AREA, XSAVE_AREA, 0];
-      else r = regs(0xd, 1);
+      else {
+        // EBX: the XSAVEC/XSAVES area for XCR0 | IA32_XSS, 576 bytes for x87 and SSE whatever XCR0 holds
+        r = regs(0xd, 1);
+        r[1] = XSAVE_AREA;
+      }
       break;
     case 0x80000000:
       r = [MAX_EXT, str4(VENDOR, 0), str4(VENDOR, 8), str4(VENDOR, 4)];
