@@ -377,7 +377,12 @@ interface SlotInfo {
   /** What it points to now, or the key of the block it waits for. */
   target?: Entry;
   waitKey?: string;
+  /** Prediction misses of an indirect exit (relinking a table slot is costly: see miss). */
+  misses?: number;
 }
+
+/** Prediction misses after which an indirect exit is no longer relinked (see miss). */
+const MAX_RELINKS = 8;
 
 export class Jit implements BlockCompiler {
   readonly threshold: number;
@@ -654,6 +659,10 @@ export class Jit implements BlockCompiler {
     this.stats.misses++;
     const s = this.slots[slot];
     if (!s) return 0;
+    // An exit whose target keeps changing (a return from a function with many callers) stays with the run loop:
+    // WebAssembly.Table.set costs far more than a lookup (it was half the time of a Linux boot).
+    s.misses = (s.misses ?? 0) + 1;
+    if (s.misses > MAX_RELINKS) return 0;
     const set = this.byKey.get(`${s.mode}:${(BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)}`);
     if (!set || !set.size) return 0;
     this.linkSlot(slot, this.pick(set, slot));
