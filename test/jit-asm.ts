@@ -11,7 +11,8 @@ const R: Record<number, string[]> = {
 const PTR: Record<number, string> = { 1: 'byte ptr', 2: 'word ptr', 4: 'dword ptr', 8: 'qword ptr' };
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 
-export function asmLines(rng: Rng, n: number): string[] {
+/** `nested`: inside a forward branch's skipped lines (no forward branches of that kind again: labels would clash). */
+export function asmLines(rng: Rng, n: number, nested = false): string[] {
   const size = () => rng.pick([1, 2, 4, 8, 4, 8]);
   const reg = (s: number, noHigh = false) => {
     void noHigh;
@@ -34,7 +35,7 @@ export function asmLines(rng: Rng, n: number): string[] {
   for (let k = 0; k < n; k++) {
     const s = size();
     const noHigh = s === 1; // ah..bh cannot be used with REX registers: pick plain ones when mixing
-    switch (rng.int(24)) {
+    switch (rng.int(nested ? 23 : 25)) {
       case 0: case 1: case 2: {
         const op = rng.pick(['add', 'sub', 'adc', 'sbb', 'and', 'or', 'xor', 'cmp', 'test', 'mov']);
         const f = rng.int(4);
@@ -103,6 +104,12 @@ export function asmLines(rng: Rng, n: number): string[] {
           `${rng.pick(['blsr', 'blsi', 'blsmsk'])} ${reg(8)}, ${rm(8)}`, `adcx ${reg(8)}, ${rm(8)}`,
           `enter ${rng.int(64)}, 0`,
         ]));
+        break;
+      }
+      case 23: {
+        // a forward branch over a few instructions (a superblock joins the paths after them)
+        const skipped = asmLines(rng, 1 + rng.int(3), true).join('\n');
+        lines.push(`${rng.chance(0.7) ? `j${rng.pick(CC)}` : rng.pick(['jrcxz', 'loop'])} 2f\n${skipped}\n2:`);
         break;
       }
       default: lines.push(`nop`);

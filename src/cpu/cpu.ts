@@ -11,7 +11,7 @@ import { GuestFault } from './fault.ts';
 import { MODE_KEYS, ModeBits, makeMode } from './mode.ts';
 import { ATTR_DB, ATTR_L, packAttr, unpackAttr } from './segattr.ts';
 import { GPR_NAMES, type CpuState, type SegmentState } from './state.ts';
-import { translateBlock } from './frontend/block.ts';
+import { MAX_BLOCK_INSNS, translateBlock } from './frontend/block.ts';
 import { H_CC_FLAGS } from './frontend/cc-helper.ts';
 import { HELPERS } from './ir/helpers.ts';
 import { deliverException, deliverInterrupt } from './system/deliver.ts';
@@ -72,6 +72,11 @@ export interface BlockCompiler {
   /** Interpreter runs of a block before it is compiled (0: compile before the first run). */
   threshold: number;
   compile(cpu: Cpu, block: Block): (() => void) | undefined;
+  /**
+   * While compiled code runs (possibly a chain of blocks): the block that called out and the index of its
+   * instruction doing so, for the self-modifying-code check; undefined otherwise.
+   */
+  locate?(): { block: Block; index: number } | undefined;
   /** A block was dropped (code written, cache flushed): forget anything compiled from it. */
   dropped(block: Block): void;
 }
@@ -396,8 +401,11 @@ export class Cpu implements IrHost, MmuHost {
    * its own, so the instructions after it are fetched anew (x86 self-modifying code takes effect at once).
    */
   codeWritten(page: number): void {
-    const r = this.running;
-    const abandon = r !== undefined && r.pages.includes(page) && this.icount - this.runningStart < r.insns;
+    // (compiled code may have chained past the block the run loop entered: it says which block is running)
+    const at = this.jit?.locate?.();
+    const r = at ? at.block : this.running;
+    const done = at ? at.index + 1 : this.icount - this.runningStart; // instructions started in `r`
+    const abandon = r !== undefined && r.pages.includes(page) && done < r.insns;
     const blocks = this.pageBlocks.get(page);
     if (blocks) {
       for (const b of blocks) this.dropBlock(b);
@@ -485,7 +493,8 @@ export class Cpu implements IrHost, MmuHost {
       const t = translateBlock(this, lin, rip, mode, 1);
       return { prog: t.prog, key: -1, pages: [], hits: 0, rip, ripLo, ripHi, insns: t.insns };
     }
-    const t = translateBlock(this, lin, rip, mode);
+    // (traces list a block's instructions in address order: no superblocks then)
+    const t = translateBlock(this, lin, rip, mode, MAX_BLOCK_INSNS, !this.onTranslate && !this.onBlock);
     this.onTranslate?.(lin, rip, mode, t.insns);
     b = { prog: t.prog, key, pages: t.pages, hits: 0, rip, ripLo, ripHi, insns: t.insns };
     if (t.pages.length > 1) {

@@ -4,10 +4,12 @@
 // two direct-mapped tables (supervisor, user accesses) of TLB_ENTRIES entries of 32 bytes:
 //   +0  read tag  (i64: linear >> 12, or -1)      +16 exec tag (i64)
 //   +8  write tag (i64)                            +24 physical page address (u32)   +28 flags (u32: TLB_GLOBAL,
-//                                                      and the page size's shift in bits 8-15 for pages above 4 KiB)
+//                                                      TLB_WCODE, and the page size's shift in bits 8-15 for pages
+//                                                      above 4 KiB)
 // A tag is set only when that access is allowed at that privilege with no side effect left to do: the write tag
 // needs the dirty bit already set, RAM (not MMIO), and a page that holds no translated code. Everything else takes
-// the slow path here: page walk, accessed/dirty updates, #PF, MMIO, self-modifying-code detection.
+// the slow path here: page walk, accessed/dirty updates, #PF, MMIO, self-modifying-code detection. A write that is
+// allowed but untagged only because the page holds code is marked TLB_WCODE, so the slow path needs no page walk.
 import * as L from './layout.ts';
 import { GuestFault, Vec } from './fault.ts';
 
@@ -16,6 +18,8 @@ export const TLB_ENTRY = 32;
 export const TLB_OFFSET = L.STATE_SIZE; // from the state block base
 export const TLB_SIZE = 2 * TLB_ENTRIES * TLB_ENTRY;
 const TLB_GLOBAL = 1;
+/** Flags bit: writes are allowed but the page holds translated code, so the write tag is left unset. */
+const TLB_WCODE = 2;
 
 export const enum Access {
   Read = 0,
@@ -69,8 +73,20 @@ export class Mmu {
   private readonly s32: number; // state block base in i32 units
   private readonly tlb32: number; // TLB base in i32 units
 
+  /**
+   * Reverse map from a RAM page to the TLB entries filled for it (so markCode finds the entries with a write tag
+   * without scanning the TLB): per page the first entry of a doubly linked list through `wNext`/`wPrev`, indexed
+   * by entry number. An entry is on the list of the page it was last filled for; flushes leave it there (stale
+   * links are harmless: markCode checks the entry's page before clearing its write tag).
+   */
+  private readonly wHead: Int32Array;
+  private readonly wNext = new Int32Array(2 * TLB_ENTRIES).fill(-1);
+  private readonly wPrev = new Int32Array(2 * TLB_ENTRIES).fill(-1);
+  private readonly wPage = new Int32Array(2 * TLB_ENTRIES).fill(-1);
+
   constructor(private readonly h: MmuHost) {
     this.codePages = new Uint8Array(Math.ceil(h.ramSize / 4096));
+    this.wHead = new Int32Array(this.codePages.length).fill(-1);
     this.s32 = h.stateBase >> 2;
     this.tlb32 = (h.stateBase + TLB_OFFSET) >> 2;
     this.flushAll();
@@ -127,12 +143,34 @@ export class Mmu {
     this.codePages[page] = 1;
     const i32 = this.h.i32;
     const addr = page * 4096;
-    for (let e = this.tlb32, end = this.tlb32 + (TLB_SIZE >> 2); e < end; e += TLB_ENTRY >> 2) {
-      if (i32[e + 6]! >>> 0 === addr) {
+    for (let n = this.wHead[page]!; n >= 0; n = this.wNext[n]!) {
+      const e = this.tlb32 + n * (TLB_ENTRY >> 2);
+      if (i32[e + 6]! >>> 0 === addr && (i32[e + 2] !== -1 || i32[e + 3] !== -1)) {
         i32[e + 2] = -1;
         i32[e + 3] = -1;
+        i32[e + 7]! |= TLB_WCODE;
       }
     }
+  }
+
+  /** Moves TLB entry number `n` to the reverse-map list of RAM page `page` (-1: none). */
+  private track(n: number, page: number): void {
+    const old = this.wPage[n]!;
+    if (old === page) return;
+    const next = this.wNext[n]!, prev = this.wPrev[n]!;
+    if (old >= 0) {
+      if (prev >= 0) this.wNext[prev] = next;
+      else this.wHead[old] = next;
+      if (next >= 0) this.wPrev[next] = prev;
+    }
+    this.wPage[n] = page;
+    this.wPrev[n] = -1;
+    if (page >= 0) {
+      const h = this.wHead[page]!;
+      this.wNext[n] = h;
+      if (h >= 0) this.wPrev[h] = n;
+      this.wHead[page] = n;
+    } else this.wNext[n] = -1;
   }
 
   unmarkCode(page: number): void {
@@ -207,6 +245,10 @@ export class Mmu {
     const e = this.tlb32 + (((user ? TLB_ENTRIES : 0) + (vlo & (TLB_ENTRIES - 1))) * TLB_ENTRY >> 2);
     const t = e + access * 2;
     if (i32[t] === vlo && i32[t + 1] === vhi) return (i32[e + 6]! >>> 0) + (lo & 0xfff);
+    // a write to a page holding code: allowed (the entry says so) but not tagged, so that it comes here
+    if (access === Access.Write && i32[e] === vlo && i32[e + 1] === vhi && i32[e + 7]! & TLB_WCODE) {
+      return (i32[e + 6]! >>> 0) + (lo & 0xfff);
+    }
     return this.walk(lo, hi, access, user, e, vlo, vhi);
   }
 
@@ -229,7 +271,6 @@ export class Mmu {
       const cr3hi = this.st32(L.CR3 + 4);
       const entries: number[] = []; // physical addresses of the entries used, to set A/D after the checks
       let rsvd = false;
-      const fault = (present: boolean) => this.pageFault(lo, hi, access, user, present, rsvd);
       if (cr4 & CR4_PAE) {
         // 64-bit entries; 4 levels in long mode, else the 4-entry PDPT
         const longMode = (efer & EFER_LMA) !== 0;
@@ -243,13 +284,13 @@ export class Mmu {
           const addr = physAddr(tableLo, tableHi) + idx * 8;
           const elo = this.physRead32(addr);
           const ehi = this.physRead32(addr + 4);
-          if (!(elo & PTE_P)) return fault(false);
+          if (!(elo & PTE_P)) return this.pageFault(lo, hi, access, user, false, rsvd);
           // reserved: address bits above PHYS_BITS, XD without NXE, PS at the top levels
           if (ehi & 0x000fffff & ~PHYS_HI_MASK) rsvd = true;
           if (ehi < 0 && (!nxe || (!longMode && level === 3))) rsvd = true;
           if (!longMode && level === 3 && (elo & 0x1e6)) rsvd = true;
           if (level === 4 && elo & PTE_PS) rsvd = true;
-          if (rsvd) return fault(true);
+          if (rsvd) return this.pageFault(lo, hi, access, user, true, rsvd);
           if (longMode || level !== 3) entries.push(addr); // legacy PAE PDPTEs have no accessed bit
           if (ehi < 0) nx = true;
           if (!(longMode === false && level === 3)) perms &= elo;
@@ -258,7 +299,7 @@ export class Mmu {
             const big = level > 1;
             if (big && (elo & (((1 << (shift - 13)) - 1) << 13))) {
               rsvd = true;
-              return fault(true);
+              return this.pageFault(lo, hi, access, user, true, rsvd);
             }
             const frameLo = (elo & ~0xfff & ~(big ? (1 << shift) - 1 : 0)) >>> 0;
             const inPage = big ? (lo & ((1 << shift) - 1) & ~0xfff) >>> 0 : 0;
@@ -276,14 +317,14 @@ export class Mmu {
         // 32-bit paging: 2 levels of 32-bit entries, 4 MiB pages with CR4.PSE
         const pdeA = ((cr3lo & ~0xfff) >>> 0) + ((lo >>> 22) << 2);
         const pde = this.physRead32(pdeA);
-        if (!(pde & PTE_P)) return fault(false);
+        if (!(pde & PTE_P)) return this.pageFault(lo, hi, access, user, false, rsvd);
         entries.push(pdeA);
         perms &= pde;
         if (pde & PTE_PS && cr4 & CR4_PSE) {
           // PSE-36 high bits (pde bits 13-20 -> address bits 32-39)
           if (pde & (1 << 21)) {
             rsvd = true;
-            return fault(true);
+            return this.pageFault(lo, hi, access, user, true, rsvd);
           }
           page = ((pde & 0xffc00000) >>> 0) + ((pde >>> 13) & 0xff) * 0x100000000 + ((lo & 0x3ff000) >>> 0);
           pageShift = 22;
@@ -292,7 +333,7 @@ export class Mmu {
         } else {
           const pteA = ((pde & ~0xfff) >>> 0) + (((lo >>> 12) & 0x3ff) << 2);
           const pte = this.physRead32(pteA);
-          if (!(pte & PTE_P)) return fault(false);
+          if (!(pte & PTE_P)) return this.pageFault(lo, hi, access, user, false, rsvd);
           entries.push(pteA);
           perms &= pte;
           page = (pte & ~0xfff) >>> 0;
@@ -306,11 +347,11 @@ export class Mmu {
       const writable = (perms & PTE_W) !== 0;
       const smap = (cr4 & CR4_SMAP) !== 0 && userPage && !user;
       const ac = (this.st32(L.EFLAGS) & EFLAGS_AC) !== 0;
-      if (user && !userPage) return fault(true);
-      if (access === Access.Write && !writable && (user || wp)) return fault(true);
-      if (access === Access.Exec && nx) return fault(true);
-      if (access === Access.Exec && !user && userPage && cr4 & CR4_SMEP) return fault(true);
-      if (access !== Access.Exec && smap && !(ac && this.explicitAccess)) return fault(true);
+      if (user && !userPage) return this.pageFault(lo, hi, access, user, true, rsvd);
+      if (access === Access.Write && !writable && (user || wp)) return this.pageFault(lo, hi, access, user, true, rsvd);
+      if (access === Access.Exec && nx) return this.pageFault(lo, hi, access, user, true, rsvd);
+      if (access === Access.Exec && !user && userPage && cr4 & CR4_SMEP) return this.pageFault(lo, hi, access, user, true, rsvd);
+      if (access !== Access.Exec && smap && !(ac && this.explicitAccess)) return this.pageFault(lo, hi, access, user, true, rsvd);
       // accessed (every level), dirty (the leaf, on writes)
       for (let i = 0; i < entries.length; i++) this.physOr8(entries[i]!, PTE_A);
       if (access === Access.Write && !dirty) {
@@ -334,8 +375,12 @@ export class Mmu {
   private fillTlb(e: number, vlo: number, vhi: number, page: number, r: boolean, w: boolean, x: boolean, g: boolean, shift: number): void {
     if (shift > 12) this.largeCached = true;
     const i32 = this.h.i32;
-    const ram = page + 4096 <= this.h.ramSize;
+    // Tags only for canonical addresses (bits 63-47 of the linear address equal): compiled code relies on it,
+    // its fast path checks the tag and not canonicality. (Callers translate canonical addresses only anyway.)
+    const top = vhi >>> 3;
+    const ram = page + 4096 <= this.h.ramSize && (top === 0 || top === 0x1ffff);
     const code = ram && this.codePages[page / 4096] === 1;
+    this.track((e - this.tlb32) / (TLB_ENTRY >> 2), ram ? page / 4096 : -1);
     i32[e] = r && ram ? vlo : -1;
     i32[e + 1] = r && ram ? vhi : -1;
     i32[e + 2] = w && ram && !code ? vlo : -1;
@@ -343,7 +388,7 @@ export class Mmu {
     i32[e + 4] = x && ram ? vlo : -1;
     i32[e + 5] = x && ram ? vhi : -1;
     i32[e + 6] = page | 0;
-    i32[e + 7] = (g ? TLB_GLOBAL : 0) | (shift << 8);
+    i32[e + 7] = (g ? TLB_GLOBAL : 0) | (w && code ? TLB_WCODE : 0) | (shift << 8);
   }
 
   private pageFault(lo: number, hi: number, access: Access, user: boolean, present: boolean, rsvd: boolean): never {

@@ -14,18 +14,29 @@
 //   entry and written back at exits and before anything that may observe memory (helper calls, the memory slow
 //   path, raises). Fields it only writes are stored directly (after dead-store elimination, opt.ts);
 // - RIP: stored at exits and before observers (the INSN op's address), not at every instruction;
-// - labels -> nested wasm blocks (IR branches only go forward);
+// - labels -> nested wasm blocks (IR branches only go forward). The instruction count and RIP stay static: a
+//   label's count is its first edge's, an edge with another count (superblock paths that skip instructions) adds
+//   the difference to the base `n` on its way, and where edges come from different instructions each edge stores
+//   its RIP if something may need it before the next instruction;
+// - stores and computations only slow paths need (opt.ts: Analysis.fast) are left out of the fast path: each
+//   memory access's slow path stores them (the state a fault or a device sees), anything else that could observe
+//   them gets them stored first (the `pending` list);
 // - ldm/stm in 64-bit mode -> an inline software-TLB lookup (mmu.ts layout) with a call to the CPU's read/write
 //   methods on a miss, a page crossing or a non-canonical address; in other modes always the call for now;
 // - chaining: an exit to a known RIP may tail-call the next block through a table slot (env.link) when the
 //   instruction budget allows (`limit`, the second parameter) and this block called nothing outside wasm (JS may
-//   have changed what the run loop checks between blocks: a stop request, an interrupt, the mode ...).
+//   have changed what the run loop checks between blocks: a stop request, an interrupt, the mode ...);
+// - an exit to the block's own start (opts.loop) branches back to the top of a wasm loop under the same
+//   conditions, keeping guest state in locals.
 import type { Program } from '../cpu/ir/builder.ts';
 import { Cond, OPS, Op } from '../cpu/ir/ops.ts';
 import * as L from '../cpu/layout.ts';
 import { ModeBits } from '../cpu/mode.ts';
 import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET } from '../cpu/mmu.ts';
-import { analyse, isLoadState, stateAccessOffset, stateAccessSize, type Analysis } from './opt.ts';
+import {
+  analyse, isLoadState, isPure, isStoreState, observesAll, segBase, sourceArgs, stateAccessOffset, stateAccessSize,
+  type Analysis,
+} from './opt.ts';
 import { Code, Ty, VOID, W } from './wasm.ts';
 
 /** Imports the code generator needs; each returns a function index (allocated by the caller on first use). */
@@ -58,16 +69,23 @@ export interface CodegenEnv {
    */
   direct?(lo: number, hi: number): number;
   /**
-   * Chaining through an exit to a computed RIP: a table slot for this exit, the function index of the miss handler
-   * `(slot, lo, hi) -> 1 if it linked the slot to the block at hi:lo, else 0`, and a new mutable i64 global for the
-   * predicted target (initially non-canonical, so it never matches). Undefined: no chaining.
+   * Chaining through an exit to a computed RIP: a table slot for this exit (`slot`: its index in table 0, `id`: its
+   * number for the miss handler), the function index of the miss handler `(id, lo, hi) -> 1 if it linked the slot
+   * to the block at hi:lo, else 0`, and a new mutable i64 global for the predicted target (initially
+   * non-canonical, so it never matches). Undefined: no chaining.
    */
-  linkIndirect?(): { slot: number; miss: number; pred: number } | undefined;
+  linkIndirect?(): { slot: number; id: number; miss: number; pred: number } | undefined;
   /**
    * Helper `h` is implemented in wasm (same semantics, compiled from its IR): calling it does not leave wasm in
    * normal operation, so it does not stop chaining. It may still read and write the state block.
    */
   helperInWasm?(h: number, args: (32 | 64)[], result: 0 | 32 | 64): boolean;
+  /**
+   * Where compiled code is, for the self-modifying-code check (Cpu.codeWritten): before each call that may write
+   * guest memory (the store slow path, helpers), the code sets this mutable i32 global to `token * 256 + the
+   * index of the instruction in the program` (in program order, from 0).
+   */
+  where?: { global: number; token: number };
 }
 
 export interface CodegenOptions {
@@ -81,6 +99,12 @@ export interface CodegenOptions {
    * after interpreting it, so it leaves RIP unchanged).
    */
   helperMode?: boolean;
+  /**
+   * The program's own first RIP, when an exit back to it may loop inside the function (the compiler allows it
+   * exactly when it would allow chaining to the block itself): such an exit branches back to the top, keeping
+   * guest state in locals, while the budget allows and nothing outside wasm was called, like a chain would.
+   */
+  loop?: { lo: number; hi: number };
 }
 
 export interface GeneratedFunction {
@@ -117,11 +141,60 @@ const UN: [number, number[]][] = [
 const SLOTS = L.STATE_SIZE >> 3;
 const RIP_SLOT = L.RIP >> 3;
 const OP_LABEL = Op.LABEL;
+const OP_INSN = Op.INSN;
+/** Trips around an in-function loop before it re-enters itself through a chain (see Gen.loopBack). */
+const LOOP_TRIPS = 1024;
 const PARAM_N = 0;
 const PARAM_LIMIT = 1;
 
 type OpGen = (g: Gen, o: number, pc: number, a1: number, a2: number, a3: number) => void;
 let GEN: (OpGen | undefined)[] = [];
+
+/**
+ * Per label: the edges into it, and whether it is reached from different instructions (edges after different INSN
+ * ops) where something may need RIP before the next INSN (mixed: there every edge stores its RIP).
+ */
+function labelFacts(p: Program, a: Analysis): { mixed: Uint8Array; edges: Int32Array } {
+  const code = p.code;
+  const { starts } = a;
+  const mixed = new Uint8Array(p.labels);
+  const edges = new Int32Array(p.labels);
+  const from = new Float64Array(p.labels).fill(NaN); // index of the INSN before the first edge
+  let insn = -1;
+  let reachable = true;
+  const edge = (l: number) => {
+    edges[l]!++;
+    if (Number.isNaN(from[l]!)) from[l] = insn;
+    else if (from[l] !== insn) mixed[l] = 1;
+  };
+  for (let i = 0; i < starts.length; i++) {
+    const pc = starts[i]!;
+    const o = code[pc]!;
+    if (o === Op.LABEL) {
+      const l = code[pc + 1]!;
+      if (reachable) edge(l);
+      reachable = true;
+      // after a label with edges from different instructions, the RIP is "this label's" (another label's differs)
+      insn = mixed[l] ? -2 - l : from[l]!;
+      continue;
+    }
+    if (o === Op.INSN) insn = i;
+    else if (o === Op.BR) {
+      edge(code[pc + 1]!);
+      reachable = false;
+    } else if (o === Op.BRNZ || o === Op.BRZ) edge(code[pc + 2]!);
+    else if (o === Op.EXIT || o === Op.EXITI || o === Op.RAISE) reachable = false;
+  }
+  // only where RIP may be needed before the next instruction: not if an instruction or an exit comes first
+  for (let l = 0; l < p.labels; l++) {
+    let pc = p.labelAt[l]!;
+    if (!mixed[l] || pc < 0) continue;
+    while (pc < code.length && code[pc] === Op.LABEL) pc += 2;
+    const o = pc < code.length ? code[pc] : Op.EXIT;
+    if (o === Op.INSN || o === Op.EXIT || o === Op.EXITI) mixed[l] = 0;
+  }
+  return { mixed, edges };
+}
 
 export function generate(p: Program, env: CodegenEnv, opts: CodegenOptions): GeneratedFunction {
   return new Gen(p, env, opts).run();
@@ -139,6 +212,16 @@ interface LabelIn {
   ripLo: number;
   ripHi: number;
   called: boolean;
+  ripInMemory: boolean;
+  /** Deferred stores still pending on the (single) edge to this label. */
+  pending: Pending[];
+}
+
+/** A live state store deferred to slow paths (Analysis.fast): the ST op at `pc`, writing `size` bytes at `off`. */
+interface Pending {
+  pc: number;
+  off: number;
+  size: number;
 }
 
 class Gen {
@@ -161,18 +244,39 @@ class Gen {
   private closed = 0;
   private readonly labelIn: (LabelIn | undefined)[];
   private reachable = true;
-  private count = 0; // instructions started so far (static mode)
+  private count = 0; // instructions started so far (on top of the base PARAM_N)
   private ripLo = 0;
   private ripHi = 0;
-  private cntLocal = -1; // dynamic mode: the running count
   private brkLocal = -1; // chaining: 1 once anything outside wasm was called
   private called = false; // statically: a helper was called on every path to here
+  private ordinal = -1; // index of the current instruction in program order
+  /** Per label: 1 if edges come from different instructions (their RIPs differ) and RIP may be needed before the next one. */
+  private readonly ripMixed: Uint8Array;
+  private ripInMemory = false; // RIP in the state block is the current instruction's (no store needed at sync)
+  /** Edges into each label (branches, and the fall-through if reachable). */
+  private readonly edgesIn: Int32Array;
+  /**
+   * Live state stores the fast path leaves out (Analysis.fast), not yet overwritten: each slow path of a guest
+   * memory access stores them (the state a fault or device sees), and anything else that could observe them gets
+   * them stored first. Their bytes are disjoint (a store that overlaps one partially stores it first).
+   */
+  private pending: Pending[] = [];
+  /** Per temp: the pc of its defining op, and whether the fast path computes it. */
+  private readonly defPc: Int32Array;
+  private readonly onFastPath: Uint8Array;
+  /** Per temp: the emission scope that last computed it (ops the fast path leaves out are computed per scope). */
+  private readonly availIn: Int32Array;
+  private scope = 0;
+  private readonly loopRip?: { lo: number; hi: number };
+  private looping = false; // the body is inside a wasm loop (some exit goes back to the top)
+  private ctrLocal = -1; // loop trips left before the function re-enters itself
 
   constructor(private readonly p: Program, private readonly env: CodegenEnv, opts: CodegenOptions) {
     this.code = p.code;
     this.sb = opts.stateBase;
     this.helperMode = opts.helperMode ?? false;
-    this.a = analyse(p, L.RIP);
+    this.loopRip = opts.loop;
+    this.a = analyse(p, L.RIP, opts.helperMode ? undefined : opts.loop);
     // (with alignment checks on, every access goes through the CPU's memory path, which checks them)
     this.flat64 = (opts.inlineTlb ?? true) && (opts.mode & ModeBits.CODE_MASK) === 2 && (opts.mode & ModeBits.LMA) !== 0 &&
       !(opts.mode & ModeBits.AC);
@@ -185,6 +289,24 @@ class Gen {
     this.rank = new Int32Array(p.labels).fill(-1);
     this.order.forEach((l, i) => (this.rank[l] = i));
     this.labelIn = new Array(p.labels);
+    const facts = labelFacts(p, this.a);
+    this.ripMixed = facts.mixed;
+    this.edgesIn = facts.edges;
+    this.defPc = new Int32Array(p.widths.length).fill(-1);
+    this.onFastPath = new Uint8Array(p.widths.length);
+    this.availIn = new Int32Array(p.widths.length).fill(-1);
+    {
+      const { starts, live, fast } = this.a;
+      for (let i = 0; i < starts.length; i++) {
+        const pc = starts[i]!;
+        const o = this.code[pc]!;
+        const d = this.code[pc + 1]!;
+        const k = OPS[o]!.args[0];
+        if (o === Op.CALL ? d < 0 : k !== 0 && k !== 1) continue; // no result temp (A.D32, A.D64)
+        this.defPc[d] = pc;
+        if (live[i] && (fast[i] || !isPure(o))) this.onFastPath[d] = 1;
+      }
+    }
     this.chooseSlots();
     this.dirty = new Uint8Array(this.cached.length);
     if (env.link) this.brkLocal = this.local(Ty.I32);
@@ -238,12 +360,24 @@ class Gen {
 
   run(): GeneratedFunction {
     const c = this.c;
-    const { starts, live, staticInsn } = this.a;
-    if (!staticInsn) {
-      this.cntLocal = this.local(Ty.I32);
-      c.get(PARAM_N).set(this.cntLocal);
-    }
+    const { starts, live, fast } = this.a;
     this.reloadSlots();
+    if (this.loopRip && this.brkLocal >= 0 && !this.helperMode && this.selfExits()) {
+      // Slots stored anywhere in the body may be dirty when the top is reached again.
+      this.looping = true;
+      for (let i = 0; i < starts.length; i++) {
+        const pc = starts[i]!;
+        const o = this.code[pc]!;
+        const size = stateAccessSize(o);
+        if (!live[i] || !size || isLoadState(o)) continue;
+        const off = stateAccessOffset(this.code[pc + 1]!, size);
+        const k = this.cached.indexOf(off >> 3);
+        if (k >= 0) this.dirty[k] = 1;
+      }
+      this.ctrLocal = this.local(Ty.I32);
+      c.i32(LOOP_TRIPS).set(this.ctrLocal);
+      c.op(W.loop).byte(VOID);
+    }
     for (let i = this.order.length - 1; i >= 0; i--) c.op(W.block).byte(VOID);
     for (let i = 0; i < starts.length; i++) {
       const pc = starts[i]!;
@@ -252,15 +386,38 @@ class Gen {
         this.label(this.code[pc + 1]!);
         continue;
       }
-      if (!this.reachable || !live[i]) continue;
+      if (o === OP_INSN) this.ordinal++;
+      if (!this.reachable) continue;
+      const size = stateAccessSize(o);
+      if (!live[i]) {
+        // A dead store still overwrites what is pending (nothing can observe those bytes until they are stored
+        // again: it would not be dead otherwise).
+        if (size && this.pending.length && isStoreState(o)) this.touchPending(stateAccessOffset(this.code[pc + 1]!, size), size, true);
+        continue;
+      }
+      if (!fast[i] && (isPure(o) || isStoreState(o))) {
+        // needed on slow paths only: computed there (pure ops) or stored there (stores)
+        if (size) {
+          const off = stateAccessOffset(this.code[pc + 1]!, size);
+          this.touchPending(off, size, true);
+          this.pending.push({ pc, off, size });
+        }
+        continue;
+      }
+      if (size && this.pending.length) {
+        const st = isStoreState(o);
+        this.touchPending(stateAccessOffset(this.code[pc + (st ? 1 : 2)]!, size), size, st);
+      } else if (this.pending.length && observesAll(o)) this.storePending();
       this.op(o, pc);
     }
     if (this.reachable) {
       // Falling off the end (the interpreter returns without writing RIP).
+      this.storePending();
       this.flush();
       this.pushCount();
       c.op(W.return_);
     }
+    if (this.looping) c.op(W.end).op(W.unreachable);
     c.op(W.end);
     // Local declarations (after the parameters), as runs of one type.
     const locals: [number, Ty][] = [];
@@ -271,6 +428,41 @@ class Gen {
       else locals.push([1, ty]);
     }
     return { params: [Ty.I32, Ty.I32], results: [Ty.I32], locals, body: c.view().slice(), directCalls: this.directCalls };
+  }
+
+  /** Some live exit goes to the program's own start. */
+  private selfExits(): boolean {
+    const { starts, live } = this.a;
+    const r = this.loopRip!;
+    for (let i = 0; i < starts.length; i++) {
+      const pc = starts[i]!;
+      if (live[i] && this.code[pc] === Op.EXITI && this.code[pc + 1] === r.lo && this.code[pc + 2] === r.hi) return true;
+    }
+    return false;
+  }
+
+  /**
+   * An exit to the program's own start: while the budget allows and nothing outside wasm was called (what a
+   * chain to itself would check), branch back to the top with the count so far as the new base. Every
+   * LOOP_TRIPS trips it leaves the loop instead and chains to itself (a new call): V8 tiers wasm functions up
+   * from their baseline code only at calls, not inside a running loop.
+   */
+  private loopBack(): void {
+    const c = this.c;
+    const nx = this.scratchLocal('nx', Ty.I32);
+    this.pushCount();
+    c.set(nx);
+    c.get(this.ctrLocal).i32(1).op(W.i32_sub).tee(this.ctrLocal);
+    c.get(this.brkLocal).op(W.i32_eqz).op(W.i32_and).get(nx).get(PARAM_LIMIT).op(W.i32_lt_u).op(W.i32_and);
+    c.op(W.if_).byte(VOID);
+    // deferred stores the top overwrites before anything could observe them are dropped; others are stored
+    const keep = this.pending;
+    this.pending = keep.filter((e) => !this.a.topKilled.subarray(e.off, e.off + e.size).every((k) => k === 1));
+    this.storePending();
+    this.pending = keep;
+    c.get(nx).set(PARAM_N);
+    c.op(W.br).u32(this.order.length - this.closed + 1);
+    c.op(W.end);
   }
 
   // ---- guest state ----
@@ -291,15 +483,14 @@ class Gen {
 
   /** Pushes the instruction count so far (n + instructions started). */
   private pushCount(): void {
-    if (this.cntLocal >= 0) this.c.get(this.cntLocal);
-    else if (this.count === 0) this.c.get(PARAM_N);
+    if (this.count === 0) this.c.get(PARAM_N);
     else this.c.get(PARAM_N).i32(this.count).op(W.i32_add);
   }
 
   /** Makes memory what the interpreter would have at this point (before a call that may fault or look). */
   private sync(): void {
     this.flush();
-    if (this.cntLocal < 0 && !this.a.ripTouched && this.count > 0) {
+    if (!this.a.ripTouched && this.count > 0 && !this.ripInMemory) {
       this.c.i32(0).i64(this.ripLo, this.ripHi).mem(W.i64_store, 3, this.sb + L.RIP);
     }
   }
@@ -368,36 +559,164 @@ class Gen {
     return this.rank[l]! - this.closed;
   }
 
-  private arrive(l: number): void {
+  /**
+   * Records an edge to label `l` from here. The label's instruction count is the one of its first edge: an edge
+   * with another count (paths of a superblock that skip instructions) adds the difference to the base PARAM_N on
+   * its way. Where edges come from different instructions (ripMixed), each edge stores its RIP. Returns whether
+   * this edge needs code of its own (see edge()).
+   */
+  private arrive(l: number): boolean {
     const cur = this.labelIn[l];
+    const rip = this.ripMixed[l] === 1 && this.count > 0 && !this.ripInMemory && !this.a.ripTouched;
     if (!cur) {
       this.labelIn[l] = {
         reached: true, dirty: this.dirty.slice(), count: this.count, ripLo: this.ripLo, ripHi: this.ripHi, called: this.called,
+        ripInMemory: this.ripInMemory, pending: this.pending.slice(),
       };
-      return;
+      return rip;
     }
     for (let k = 0; k < this.dirty.length; k++) cur.dirty[k]! |= this.dirty[k]!;
     cur.called &&= this.called;
+    return rip || this.count !== cur.count;
+  }
+
+  /** The code on an edge to `l` (after arrive() said it needs some): rebase the count, store RIP. */
+  private edge(l: number): void {
+    const c = this.c;
+    const d = this.count - this.labelIn[l]!.count;
+    if (d) c.get(PARAM_N).i32(d).op(W.i32_add).set(PARAM_N);
+    if (this.ripMixed[l] === 1 && this.count > 0 && !this.ripInMemory && !this.a.ripTouched) {
+      c.i32(0).i64(this.ripLo, this.ripHi).mem(W.i64_store, 3, this.sb + L.RIP);
+    }
+  }
+
+  /** Deferred stores cannot wait across an edge to a label other edges reach too: stored on the edge. */
+  private pendingAcross(l: number): boolean {
+    return this.pending.length > 0 && this.edgesIn[l]! > 1;
+  }
+
+  /** A conditional branch to `l` on the i32 on the stack (negated with `ifZero`). */
+  private branchTo(l: number, ifZero: boolean): void {
+    const c = this.c;
+    if (ifZero) c.op(W.i32_eqz);
+    if (this.pendingAcross(l)) {
+      c.op(W.if_).byte(VOID);
+      const keep = this.pending;
+      this.storePending(); // (on this edge only: the fall-through keeps them pending)
+      this.arrive(l);
+      this.edge(l);
+      this.pending = keep;
+      c.op(W.br).u32(this.depth(l) + 1);
+      c.op(W.end);
+      return;
+    }
+    if (!this.arrive(l)) {
+      c.op(W.br_if).u32(this.depth(l));
+      return;
+    }
+    c.op(W.if_).byte(VOID);
+    this.edge(l);
+    c.op(W.br).u32(this.depth(l) + 1);
+    c.op(W.end);
   }
 
   private label(l: number): void {
-    if (this.reachable) this.arrive(l);
+    if (this.reachable) {
+      if (this.pendingAcross(l)) this.storePending();
+      if (this.arrive(l)) this.edge(l);
+    }
     this.c.op(W.end);
     this.closed++;
     const st = this.labelIn[l];
     this.reachable = st !== undefined;
+    this.pending = [];
     if (st) {
       this.dirty = st.dirty;
       this.count = st.count;
       this.ripLo = st.ripLo;
       this.ripHi = st.ripHi;
       this.called = st.called;
+      // edges from different instructions stored their RIP (until the next instruction, RIP is in memory)
+      this.ripInMemory = this.ripMixed[l] === 1 || st.ripInMemory;
+      if (this.edgesIn[l] === 1) this.pending = st.pending;
     }
+  }
+
+  // ---- stores deferred to slow paths ----
+
+  /** Computes temp `t` where the fast path does not (ops it left out), in the current emission scope. */
+  private compute(t: number): void {
+    if (this.onFastPath[t] || this.availIn[t] === this.scope) return;
+    const pc = this.defPc[t]!;
+    const o = this.code[pc]!;
+    if (pc < 0 || !isPure(o)) throw new Error(`codegen: temp ${t} has no pure definition to compute`);
+    for (const a of sourceArgs(o)) this.compute(this.code[pc + a]!);
+    this.op(o, pc);
+    this.availIn[t] = this.scope;
+  }
+
+  /** Stores the pending deferred stores the way the fast path stores (through the slot locals), and forgets them. */
+  private storePending(): void {
+    if (!this.pending.length) return;
+    this.scope++;
+    for (const e of this.pending) {
+      const v = this.code[e.pc + 2]!;
+      this.compute(v);
+      this.stState(e.off, e.size, v);
+    }
+    this.pending = [];
+  }
+
+  /** On a slow path, after sync(): stores the pending deferred stores to the state block (they stay pending). */
+  private pendingToMemory(): void {
+    if (!this.pending.length) return;
+    const c = this.c;
+    this.scope++;
+    for (const e of this.pending) {
+      const v = this.code[e.pc + 2]!;
+      this.compute(v);
+      c.i32(0).get(this.t(v));
+      const at = this.sb + e.off;
+      if (e.size === 8) c.mem(W.i64_store, 3, at);
+      else if (e.size === 4) c.mem(W.i32_store, 2, at);
+      else if (e.size === 2) c.mem(W.i32_store16, 1, at);
+      else c.mem(W.i32_store8, 0, at);
+    }
+  }
+
+  /**
+   * A state access of [off, off + size) on the fast path (or a store being deferred): pending stores it covers
+   * are dropped (overwritten), ones it overlaps otherwise are stored first (a load reads them, a partial
+   * overwrite must land on them).
+   */
+  private touchPending(off: number, size: number, store: boolean): void {
+    const end = off + size;
+    let keep: Pending[] | undefined;
+    for (let i = 0; i < this.pending.length; i++) {
+      const e = this.pending[i]!;
+      const overlap = e.off < end && off < e.off + e.size;
+      const covered = store && off <= e.off && e.off + e.size <= end;
+      if (!overlap || covered) {
+        if (!covered) (keep ??= []).push(e);
+        continue;
+      }
+      this.scope++;
+      const v = this.code[e.pc + 2]!;
+      this.compute(v);
+      this.stState(e.off, e.size, v);
+    }
+    this.pending = keep ?? [];
   }
 
   /** Before a call out of wasm: no chaining at this block's exits any more. */
   private callingOut(): void {
     if (this.brkLocal >= 0) this.c.i32(1).set(this.brkLocal);
+  }
+
+  /** Before a call that may write guest memory: tell the self-modifying-code check which instruction runs. */
+  private markWhere(): void {
+    const w = this.env.where;
+    if (w) this.c.i32(w.token * 256 + Math.max(0, this.ordinal)).op(W.global_set).u32(w.global);
   }
 
   // ---- ops ----
@@ -468,34 +787,42 @@ class Gen {
     [Op.STM8, Op.STM16, Op.STM32, Op.STM64].forEach((o, i) => (t[o] = (g, _o, _pc, seg, addr, v) => g.stm(sizes[i]!, seg, addr, v)));
     set([Op.LABEL], () => {}); // handled by the main loop
     set([Op.BR], (g, _o, _pc, l) => {
-      g.arrive(l);
+      if (g.pendingAcross(l)) g.storePending();
+      if (g.arrive(l)) g.edge(l);
       g.c.op(W.br).u32(g.depth(l));
       g.reachable = false;
     });
     set([Op.BRNZ], (g, _o, _pc, v, l) => {
-      g.arrive(l);
-      g.c.get(g.t(v)).op(W.br_if).u32(g.depth(l));
+      g.c.get(g.t(v));
+      g.branchTo(l, false);
     });
     set([Op.BRZ], (g, _o, _pc, v, l) => {
-      g.arrive(l);
-      g.c.get(g.t(v)).op(W.i32_eqz).op(W.br_if).u32(g.depth(l));
+      g.c.get(g.t(v));
+      g.branchTo(l, true);
     });
     set([Op.CALL], (g, _o, pc) => g.call(pc));
     set([Op.RAISE], (g, _o, _pc, vector, code) => {
+      g.storePending();
       g.sync();
       g.pushCount();
       g.c.i32(vector).i32(code).op(W.call).u32(g.env.raise()).op(W.unreachable);
       g.reachable = false;
     });
     set([Op.INSN], (g, _o, _pc, lo, hi) => {
-      if (g.cntLocal >= 0) g.c.get(g.cntLocal).i32(1).op(W.i32_add).set(g.cntLocal);
-      else g.count++;
+      g.count++;
+      g.ripInMemory = false;
       g.ripLo = lo;
       g.ripHi = hi;
-      if (g.cntLocal >= 0 || g.a.ripTouched) g.c.i32(0).i64(lo, hi).mem(W.i64_store, 3, g.sb + L.RIP);
+      if (g.a.ripTouched) {
+        if (g.pending.length) g.touchPending(L.RIP, 8, true); // (the RIP field is written here too)
+        g.c.i32(0).i64(lo, hi).mem(W.i64_store, 3, g.sb + L.RIP);
+      }
     });
     set([Op.EXIT, Op.EXITI], (g, o, _pc, a1, a2) => {
       const c = g.c;
+      const self = o === Op.EXITI && g.looping && !g.called && a1 === g.loopRip!.lo && a2 === g.loopRip!.hi;
+      if (self) g.loopBack();
+      g.storePending();
       g.flush();
       if (!g.helperMode) {
         c.i32(0);
@@ -556,7 +883,7 @@ class Gen {
     c.op(W.if_).byte(VOID);
     c.get(nx).get(PARAM_LIMIT).i32(ic.slot).op(W.return_call_indirect).u32(type).u32(0);
     c.op(W.end);
-    c.i32(ic.slot).get(t).op(W.i32_wrap_i64).get(t).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
+    c.i32(ic.id).get(t).op(W.i32_wrap_i64).get(t).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
     c.op(W.call).u32(ic.miss);
     c.op(W.if_).byte(VOID);
     c.get(t).op(W.global_set).u32(ic.pred);
@@ -578,9 +905,11 @@ class Gen {
     const result = d < 0 ? 0 : this.p.widths[d] === 64 ? 64 : 32;
     const h = code[pc + 2]!;
     const f = this.env.helper(h, args, result);
+    this.storePending();
     this.sync(); // a wasm helper can still fall back to JS (the cc_flags helper does for a bad CC_OP)
     if (!this.env.helperInWasm?.(h, args, result)) {
       this.callingOut();
+      this.markWhere();
       this.called = true;
     }
     this.pushCount();
@@ -593,21 +922,20 @@ class Gen {
   // ---- guest memory ----
 
   /**
-   * Pushes the i32 condition "the TLB entry for `lin` allows this access and the access stays in its page and the
-   * address is canonical"; leaves the entry offset (from the table) in the `e` scratch local.
+   * Pushes the i32 condition "the TLB entry for `lin` allows this access and the access stays in its page"; leaves
+   * the entry offset (from the table) in the `e` scratch local. The entry is the one of the first byte's page;
+   * its tag is compared with the last byte's page number, so a page-crossing access misses. Non-canonical
+   * addresses miss too: the MMU tags canonical addresses only (mmu.ts fillTlb).
    */
   private tlbHit(lin: number, size: number, access: number): void {
     const c = this.c;
-    const vpn = this.scratchLocal('vpn', Ty.I64);
     const e = this.scratchLocal('e', Ty.I32);
-    c.get(lin).i64(12, 0).op(W.i64_shr_u).tee(vpn);
+    c.get(lin).i64(12, 0).op(W.i64_shr_u);
     c.op(W.i32_wrap_i64).i32(TLB_ENTRIES - 1).op(W.i32_and).i32(5).op(W.i32_shl).tee(e);
-    c.mem(W.i64_load, 3, this.tlb + access * 8).get(vpn).op(W.i64_eq);
-    // canonical: bits 63..47 all equal <=> (lin + 2^47) >> 48 == 0
-    c.get(lin).i64(0, 0x8000).op(W.i64_add).i64(48, 0).op(W.i64_shr_u).op(W.i64_eqz).op(W.i32_and);
-    if (size > 1) {
-      c.get(lin).op(W.i32_wrap_i64).i32(0xfff).op(W.i32_and).i32(4096 - size).op(W.i32_le_u).op(W.i32_and);
-    }
+    c.mem(W.i64_load, 3, this.tlb + access * 8);
+    c.get(lin);
+    if (size > 1) c.i64(size - 1, 0).op(W.i64_add);
+    c.i64(12, 0).op(W.i64_shr_u).op(W.i64_eq);
     if (TLB_ENTRY !== 32) throw new Error('codegen: TLB entry size changed');
   }
 
@@ -620,6 +948,7 @@ class Gen {
   /** The linear address local for seg:addr in 64-bit mode (FS/GS add their base). */
   private linear(seg: number, addr: number): number {
     if (seg !== 4 && seg !== 5) return this.t(addr);
+    if (this.pending.length) this.touchPending(segBase(seg), 8, false);
     const lin = this.scratchLocal('lin', Ty.I64);
     this.c.get(this.t(addr));
     this.stateI64(L.segOff(seg) + L.SEG_BASE);
@@ -636,6 +965,7 @@ class Gen {
   private slowLoad(size: number, seg: number, addr: number, forWrite: boolean): void {
     const c = this.c;
     this.sync();
+    this.pendingToMemory();
     this.callingOut();
     this.pushCount();
     if (size === 8) {
@@ -655,7 +985,9 @@ class Gen {
   private slowStore(size: number, seg: number, addr: number, v: number): void {
     const c = this.c;
     this.sync();
+    this.pendingToMemory();
     this.callingOut();
+    this.markWhere();
     this.pushCount();
     if (size === 8) {
       c.i32(seg);

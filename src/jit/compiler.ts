@@ -1,12 +1,13 @@
 // The JIT tier: a BlockCompiler (cpu.ts) that turns a hot block's IR into a WebAssembly function over the CPU's
 // own WebAssembly.Memory (guest RAM, state block and TLB), so compiled code and the interpreter share all state.
 //
-// Each compiled block is one small module for now (compile cost is measured by bench/jit-loop.ts and reported by
-// `stats`). Imports: the memory, the CPU's memory slow paths and raise, the helpers the block calls, and the
-// shared link table. Every import receives the instruction count so far as its first argument and stores it into
-// cpu.icount, so helpers and faults see the count the interpreter would have produced.
+// Hot blocks are compiled in batches, one wasm module per batch (compile cost is measured by bench/jit-loop.ts and
+// reported by `stats`). Imports: the memory, the CPU's memory slow paths and raise, the helpers the blocks call,
+// and the module's own link table. Every import receives the instruction count so far as its first argument and
+// stores it into cpu.icount, so helpers and faults see the count the interpreter would have produced.
 //
-// Chaining: a block exit tail-calls the next compiled block through a slot of the shared table, as long as the run
+// Chaining: a block exit tail-calls the next compiled block through a slot of its module's link table (any
+// module's function can sit in it), as long as the run
 // loop's budget (cpu.runEnd) allows and the block called nothing outside wasm (only JS can change what the run
 // loop checks between blocks: stop requests, interrupts, halt, the mode). 64-bit mode only (linear = RIP). A chained
 // target must be exactly the block the run loop's lookup would find:
@@ -17,7 +18,12 @@
 // Exits to a known RIP get their slot linked when the target is compiled. Exits to a computed RIP (ret, indirect
 // jmp/call) keep the last target in a wasm global; on a mismatch a small JS handler links the slot to the compiled
 // block at the new target (if any) and the prediction moves there. A dropped block's incoming slots go to another
-// translation of that address or back to the stub (return to the run loop) until it is compiled again.
+// translation of that address or back to the stub (return to the run loop) until it is compiled again. An exit of
+// a linkable block to its own start loops inside its function instead (codegen.ts, CodegenOptions.loop).
+//
+// Self-modifying code: compiled code may run several blocks per entry from the run loop, so before each call that
+// may write guest memory it sets a shared wasm global to its block's token and instruction index; Cpu.codeWritten
+// asks locate() which block and instruction wrote.
 import type { Block, BlockCompiler, Cpu } from '../cpu/cpu.ts';
 import type { Program } from '../cpu/ir/builder.ts';
 import { HELPERS } from '../cpu/ir/helpers.ts';
@@ -77,17 +83,32 @@ type Fn = (...args: never[]) => unknown;
 export class JitRuntime {
   /** cpu.icount when the running compiled block was entered. */
   base = 0;
-  readonly imports: Record<string, Fn | WebAssembly.Memory | WebAssembly.Table> = {};
+  readonly imports: Record<string, Fn | WebAssembly.Memory | WebAssembly.Table | WebAssembly.Global> = {};
   private readonly helperKeys = new Set<string>();
-  /** Link slots for chaining: block functions `(n, limit) -> n`, or the stub that just returns n. */
-  readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 0 });
+  /**
+   * What an unlinked exit slot holds: a function `(n, limit) -> n` that just returns n. Slots live in the link
+   * table of their module (each module has its own: V8 keeps a copy of an imported table per instance, so a
+   * table shared by all modules made every Table.set and instantiation cost in proportion to the code cache).
+   */
   readonly stub: Fn;
+  /** Slot ids in use (global across modules) and the freed ones. */
+  slotIds = 0;
   private readonly free: number[] = [];
+  /**
+   * Set by compiled code before each call that may write guest memory: `token * 256 + instruction index` of the
+   * block running (see CodegenEnv.where), for the self-modifying-code check. Valid while `active`.
+   */
+  readonly where = new WebAssembly.Global({ value: 'i32', mutable: true }, -1);
+  /** Compiled code is running (entered from the run loop, not yet returned or thrown). */
+  active = false;
+  /** Blocks by token (see `where`); freed tokens are reused. */
+  readonly tokens: (Block | undefined)[] = [];
+  private readonly freeTokens: number[] = [];
 
   constructor(readonly cpu: Cpu) {
     const rt = this;
     this.imports.mem = cpu.memory.memory;
-    this.imports.tbl = this.table;
+    this.imports.at = this.where;
     const mb = new ModuleBuilder();
     mb.export('f', mb.func(mb.type([Ty.I32, Ty.I32], [Ty.I32]), [], new Uint8Array([0x20, 0x00, 0x0b])));
     this.stub = new WebAssembly.Instance(new WebAssembly.Module(mb.finish())).exports.f as Fn;
@@ -118,18 +139,32 @@ export class JitRuntime {
   /** The indirect-exit miss handler (set by the Jit): link `slot` to the block at hi:lo if compiled; 1 if linked. */
   onMiss: (slot: number, lo: number, hi: number) => number = () => 0;
 
+  /** A new slot id (its table and index are set when its module is instantiated). */
   allocSlot(): number {
-    const s = this.free.pop();
-    if (s !== undefined) return s;
-    const n = this.table.length;
-    this.table.grow(Math.max(64, n), this.stub);
-    for (let i = this.table.length - 1; i > n; i--) this.free.push(i);
-    return n;
+    return this.free.pop() ?? this.slotIds++;
   }
 
   releaseSlot(s: number): void {
-    this.table.set(s, this.stub);
     this.free.push(s);
+  }
+
+  allocToken(b: Block): number {
+    const t = this.freeTokens.pop() ?? this.tokens.length;
+    this.tokens[t] = b;
+    return t;
+  }
+
+  releaseToken(t: number): void {
+    this.tokens[t] = undefined;
+    this.freeTokens.push(t);
+  }
+
+  /** The block compiled code is running and the index of its instruction that called out (see `where`). */
+  locate(): { block: Block; index: number } | undefined {
+    if (!this.active) return undefined;
+    const w = this.where.value as number;
+    const block = w >= 0 ? this.tokens[w >> 8] : undefined;
+    return block && { block, index: w & 255 };
   }
 
   private ccWasm?: Fn;
@@ -200,6 +235,8 @@ export interface BlockSpec {
   linkIndirect?: () => number;
   /** An exit to the known RIP hi:lo may tail-call spec number i of this batch directly: i, else -1. */
   direct?: (lo: number, hi: number) => number;
+  /** The block's token for the self-modifying-code check (JitRuntime.where), if any. */
+  token?: number;
 }
 
 export interface Compiled {
@@ -207,6 +244,9 @@ export interface Compiled {
   checked?: BlockFn;
   /** Bytes of the module it belongs to. */
   moduleBytes: number;
+  /** The module's link table and the slot ids of its entries, in order (see JitRuntime.stub). */
+  table?: WebAssembly.Table;
+  slots: number[];
 }
 
 /**
@@ -219,6 +259,7 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
   mb.importMemory('e', 'mem');
   const blockType = mb.type([Ty.I32, Ty.I32], [Ty.I32]);
   let table = false;
+  const slots: number[] = []; // the module's link table: slot ids by index
   const funcs = new Map<string, number>();
   const imp = (name: string, params: Ty[], results: Ty[]) => {
     let f = funcs.get(name);
@@ -230,6 +271,8 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
     if (!table) mb.importTable('e', 'tbl');
     table = true;
   };
+  // (imported globals come before the defined ones: the prediction globals are defined while generating)
+  const whereGlobal = specs.some((sp) => sp.token !== undefined) ? mb.importGlobal('e', 'at', Ty.I32, true) : -1;
   const bodies = specs.map((spec) => {
     const env: CodegenEnv = {
       read: () => imp('rd', [I, I, I, I, I, I], [I]),
@@ -243,22 +286,25 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
     };
     const { link, linkIndirect, direct } = spec;
     if (direct) env.direct = direct;
+    if (spec.token !== undefined) env.where = { global: whereGlobal, token: spec.token };
     if (link) {
       env.blockType = () => blockType;
       env.link = (lo, hi) => {
         const s = link(lo, hi);
-        if (s >= 0) useTable();
-        return s;
+        if (s < 0) return -1;
+        useTable();
+        return slots.push(s) - 1;
       };
     }
     if (linkIndirect) {
       env.blockType = () => blockType;
       env.linkIndirect = () => {
-        const slot = linkIndirect();
-        if (slot < 0) return undefined;
+        const id = linkIndirect();
+        if (id < 0) return undefined;
         useTable();
         // the prediction starts non-canonical: no RIP equals it
-        return { slot, miss: imp('miss', [I, I, I], [I]), pred: mb.global(Ty.I64, true, 0, 0x80000000 | 0) };
+        const slot = slots.push(id) - 1;
+        return { slot, id, miss: imp('miss', [I, I, I], [I]), pred: mb.global(Ty.I64, true, 0, 0x80000000 | 0) };
       };
     }
     return generate(spec.prog, env, spec.opts);
@@ -279,7 +325,13 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
   });
   const bytes = mb.finish();
   const t1 = performance.now();
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: rt.imports as WebAssembly.Imports['e'] });
+  let imports = rt.imports as WebAssembly.Imports['e'];
+  let tbl: WebAssembly.Table | undefined;
+  if (table) {
+    tbl = new WebAssembly.Table({ element: 'anyfunc', initial: slots.length }, rt.stub);
+    imports = Object.create(imports, { tbl: { value: tbl } }) as WebAssembly.Imports['e'];
+  }
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: imports });
   const t2 = performance.now();
   if (stats) {
     stats.genMs += t1 - t0;
@@ -288,7 +340,9 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
     stats.modules++;
   }
   const x = inst.exports as Record<string, unknown>;
-  return specs.map((_, i) => ({ fn: x[`f${i}`] as BlockFn, checked: x[`g${i}`] as BlockFn | undefined, moduleBytes: bytes.length }));
+  return specs.map((_, i) => ({
+    fn: x[`f${i}`] as BlockFn, checked: x[`g${i}`] as BlockFn | undefined, moduleBytes: bytes.length, table: tbl, slots,
+  }));
 }
 
 /** Compiles one program into a module of its own. */
@@ -351,6 +405,8 @@ interface Entry {
   page: number;
   /** Slots of this block's exits. */
   out: number[];
+  /** Its token (JitRuntime.where). */
+  token: number;
   /** Slots of other blocks linked to this one. */
   in: Set<number>;
   /** Blocks of the same module that tail-call this one directly (forgotten with it: its exit slots get reused). */
@@ -370,6 +426,9 @@ interface Prepared {
 }
 
 interface SlotInfo {
+  /** Its module's link table and its index there (set once the module is instantiated). */
+  table?: WebAssembly.Table;
+  index: number;
   /** The block whose exit it is: its mode, linear page (rip >> 12) and physical page address. */
   mode: number;
   vpage: bigint;
@@ -471,7 +530,10 @@ export class Jit implements BlockCompiler {
     try {
       done = compileBatch(this.rt, prepared.map((p) => p.spec), this.stats);
     } catch (e) {
-      for (const p of prepared) for (const slot of p.out) this.freeSlot(slot);
+      for (const p of prepared) {
+        for (const slot of p.out) this.freeSlot(slot);
+        this.rt.releaseToken(p.spec.token!);
+      }
       if (blocks.length > 1) for (const b of blocks) this.flush([b]); // find the culprit
       else {
         this.stats.failed++;
@@ -487,6 +549,12 @@ export class Jit implements BlockCompiler {
     this.stats.liveModules++;
     this.stats.liveBytes += mod.bytes;
     if (this.stats.liveBytes > this.stats.peakBytes) this.stats.peakBytes = this.stats.liveBytes;
+    // the slots' entries in the module's link table
+    done[0]!.slots.forEach((id, i) => {
+      const slot = this.slots[id]!;
+      slot.table = done[0]!.table;
+      slot.index = i;
+    });
     done.forEach((c, i) => this.install(blocks[i]!, prepared[i]!, c, mod));
     for (const [ci, ti] of directPairs) {
       if (ci === ti) continue;
@@ -539,14 +607,18 @@ export class Jit implements BlockCompiler {
     const chain = this.chaining && rip !== undefined && (mode & ModeBits.CODE_MASK) === 2;
     const newSlot = () => {
       const slot = this.rt.allocSlot();
-      this.slots[slot] = { mode, vpage: rip! >> 12n, page };
+      this.slots[slot] = { mode, vpage: rip! >> 12n, page, index: -1 };
       out.push(slot);
       return slot;
     };
     const linkable = chain && block.pages.length === 1;
     const spec: BlockSpec = {
       prog: block.prog,
-      opts: { stateBase: cpu.stateBase, mode, inlineTlb: this.inlineTlb },
+      opts: {
+        stateBase: cpu.stateBase, mode, inlineTlb: this.inlineTlb,
+        // an exit to itself loops inside the function (where a chain to itself would be allowed)
+        loop: linkable ? { lo: Number(rip! & 0xffffffffn) | 0, hi: Number(rip! >> 32n) | 0 } : undefined,
+      },
       link: chain
         ? (lo, hi) => {
             const slot = newSlot();
@@ -556,6 +628,7 @@ export class Jit implements BlockCompiler {
         : undefined,
       entryCheck: linkable ? { stateBase: cpu.stateBase, mode, rip: rip!, page } : undefined,
       linkIndirect: chain ? newSlot : undefined,
+      token: this.rt.allocToken(block),
     };
     return { spec, out, wants, key: `${mode}:${rip}`, rip: rip ?? 0n, page, linkable };
   }
@@ -564,7 +637,9 @@ export class Jit implements BlockCompiler {
     const cpu = this.cpu;
     const rt = this.rt;
     this.stats.compiled++;
-    const e: Entry = { fn: c.fn, mod, checked: c.checked, key: p.key, rip: p.rip, page: p.page, out: p.out, in: new Set() };
+    const e: Entry = {
+      fn: c.fn, mod, checked: c.checked, key: p.key, rip: p.rip, page: p.page, out: p.out, in: new Set(), token: p.spec.token!,
+    };
     this.entries.set(block, e);
     if (p.linkable) {
       let set = this.byKey.get(e.key);
@@ -595,7 +670,12 @@ export class Jit implements BlockCompiler {
       let limit = cpu.onBlock ? 0 : cpu.runEnd - base;
       if (!(limit > 0)) limit = 0;
       else if (limit > 0x3fffffff) limit = 0x3fffffff;
-      cpu.icount = base + fn(0, limit);
+      rt.active = true;
+      try {
+        cpu.icount = base + fn(0, limit);
+      } finally {
+        rt.active = false;
+      }
     };
   }
 
@@ -621,7 +701,7 @@ export class Jit implements BlockCompiler {
   private linkSlot(slot: number, target: Entry): void {
     const s = this.slots[slot]!;
     this.unlink(slot);
-    this.rt.table.set(slot, this.isDirect(slot, target) ? target.fn : target.checked!);
+    s.table!.set(s.index, this.isDirect(slot, target) ? target.fn : target.checked!);
     s.target = target;
     target.in.add(slot);
     this.stats.links++;
@@ -641,7 +721,8 @@ export class Jit implements BlockCompiler {
 
   private wait(slot: number, key: string): void {
     this.unlink(slot);
-    this.rt.table.set(slot, this.rt.stub);
+    const s = this.slots[slot]!;
+    s.table?.set(s.index, this.rt.stub);
     let w = this.waiting.get(key);
     if (!w) this.waiting.set(key, (w = new Set()));
     w.add(slot);
@@ -650,6 +731,8 @@ export class Jit implements BlockCompiler {
 
   private freeSlot(slot: number): void {
     this.unlink(slot);
+    const s = this.slots[slot]!;
+    s.table?.set(s.index, this.rt.stub);
     this.slots[slot] = undefined;
     this.rt.releaseSlot(slot);
   }
@@ -669,6 +752,11 @@ export class Jit implements BlockCompiler {
     return 1;
   }
 
+  /** The block compiled code is running now and the instruction that called out (see JitRuntime.where). */
+  locate(): { block: Block; index: number } | undefined {
+    return this.rt.locate();
+  }
+
   dropped(block: Block): void {
     this.pending.delete(block);
     if (this.forget(block)) this.stats.dropped++;
@@ -679,6 +767,7 @@ export class Jit implements BlockCompiler {
     const e = this.entries.get(block);
     if (!e) return false;
     this.entries.delete(block);
+    this.rt.releaseToken(e.token);
     this.release(e.mod, block);
     const set = this.byKey.get(e.key);
     set?.delete(e);
@@ -719,7 +808,7 @@ export class Jit implements BlockCompiler {
     if (bytes !== this.stats.liveBytes) bad.push(`liveBytes ${this.stats.liveBytes} != ${bytes}`);
     this.slots.forEach((s, slot) => {
       if (!s) return;
-      const f = this.rt.table.get(slot) as unknown;
+      const f = (s.table ? s.table.get(s.index) : this.rt.stub) as unknown;
       if (s.target) {
         if (!live.has(s.target)) bad.push(`slot ${slot}: links to a block that is gone`);
         else if (f !== s.target.fn && f !== s.target.checked) bad.push(`slot ${slot}: table entry is not its target`);

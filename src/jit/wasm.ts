@@ -207,8 +207,9 @@ export class ModuleBuilder {
     this.imports.push({ module, name, kind: 2, type: 0 });
   }
 
-  /** Imports a global of type `ty`; returns its global index (only imported globals exist). */
+  /** Imports a global of type `ty`; returns its global index (imported globals must precede defined ones). */
   importGlobal(module: string, name: string, ty: Ty, mutable: boolean): number {
+    if (this.globals.length) throw new Error('imported globals must precede defined ones');
     const n = this.imports.filter((i) => i.kind === 3).length;
     this.imports.push({ module, name, kind: 3, type: ty, mutable });
     return n;
@@ -226,11 +227,10 @@ export class ModuleBuilder {
 
   private globals: { ty: Ty; mutable: boolean; lo: number; hi: number }[] = [];
 
-  /** Defines a global initialised to the constant hi:lo (i64) or lo (i32); returns its index (no global imports). */
+  /** Defines a global initialised to the constant hi:lo (i64) or lo (i32); returns its index (after the imported ones). */
   global(ty: Ty.I32 | Ty.I64, mutable: boolean, lo: number, hi = 0): number {
-    if (this.imports.some((i) => i.kind === 3)) throw new Error('defined globals after imported ones are not supported');
     this.globals.push({ ty, mutable, lo, hi });
-    return this.globals.length - 1;
+    return this.imports.filter((i) => i.kind === 3).length + this.globals.length - 1;
   }
 
   export(name: string, func: number): void {

@@ -33,6 +33,16 @@ export interface CcValues {
   src: T;
   /** Carry-in (ADC/SBB), old CF (INC/DEC), original operand (SHR), CF (CFSRC2). */
   src2: T;
+  /** Not recorded in the state block's CC_* fields (flags materialised by the helper for this block only). */
+  local?: true;
+}
+
+/**
+ * Where paths of a block merge (superblocks): the flags come from one of several known operations, each recorded
+ * in the state block (CC_OP tells which); flag formulas select on CC_OP.
+ */
+export interface CcUnion {
+  ops: number[];
 }
 
 /** Sized operations on T32 (size <= 4) or T64 temps. */
@@ -187,15 +197,20 @@ export function statusFlags(b: IrBuilder, v: CcValues): T32 {
 /** Loads the lazy-flag operands of a known CC_OP from the state block. */
 export function ccFromState(b: IrBuilder, op: number): CcValues {
   const size = ccSize(op);
-  const ld = (off: number): T => (size === 8 ? b.ld64(off) : b.ld32(off));
-  return { kind: ccKind(op), size, dst: ld(L.CC_DST), src: ld(L.CC_SRC), src2: ld(L.CC_SRC2) };
+  if (size === 8) return { kind: ccKind(op), size, dst: b.ld64(L.CC_DST), src: b.ld64(L.CC_SRC), src2: b.ld64(L.CC_SRC2) };
+  return { kind: ccKind(op), size, dst: b.ld32(L.CC_DST), src: b.ld32(L.CC_SRC), src2: b.ld32(L.CC_SRC2) };
 }
 
 /** Stores lazy-flag operands to the state block. */
 export function ccToState(b: IrBuilder, v: CcValues): void {
   b.st32(L.CC_OP, b.const32(ccOp(v.kind, v.size)));
-  const st = (off: number, t: T) => (v.size === 8 ? b.st64(off, t as T64) : b.st64(off, b.zext64(t as T32)));
-  st(L.CC_DST, v.dst);
-  st(L.CC_SRC, v.src);
-  st(L.CC_SRC2, v.src2);
+  if (v.size === 8) {
+    b.st64(L.CC_DST, v.dst as T64);
+    b.st64(L.CC_SRC, v.src as T64);
+    b.st64(L.CC_SRC2, v.src2 as T64);
+  } else {
+    b.st64(L.CC_DST, b.zext64(v.dst as T32));
+    b.st64(L.CC_SRC, b.zext64(v.src as T32));
+    b.st64(L.CC_SRC2, b.zext64(v.src2 as T32));
+  }
 }

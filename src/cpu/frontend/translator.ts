@@ -9,11 +9,13 @@
 //   before register updates (push stores, then updates RSP).
 // - An instruction that transfers control ends the block with jump()/branch(); everything else falls through.
 import { Cond, Op } from '../ir/ops.ts';
-import { IrBuilder, type T, type T32, type T64 } from '../ir/builder.ts';
+import { IrBuilder, type Label, type T, type T32, type T64 } from '../ir/builder.ts';
 import { OpKind, RegClass, type Instruction, type Operand } from '../../decoder/types.ts';
 import * as L from '../layout.ts';
 import { codeBits, cplOf, stackBytes, type CodeSize } from '../mode.ts';
-import { CcKind, STATUS, Sized, ccToState, cfOf, ofOf, pfOf, sfOf, statusFlags, zfOf, type CcValues } from './flags.ts';
+import {
+  CcKind, STATUS, Sized, ccFromState, ccOp, ccToState, cfOf, ofOf, pfOf, sfOf, statusFlags, zfOf, type CcUnion, type CcValues,
+} from './flags.ts';
 import { H_CC_FLAGS } from './cc-helper.ts';
 
 const SS = 2;
@@ -39,8 +41,19 @@ export class Translator extends IrBuilder {
   next = 0n;
   /** Set when the instruction ended the block (a control transfer, or a state change that needs a new lookup). */
   ended = false;
-  /** Flags whose producing operation is known at translation time (this block), else null. */
-  private cc: CcValues | null = null;
+  /**
+   * Flags whose producing operation is known at translation time (this block), else null; where paths merged,
+   * possibly one of several known operations recorded in the state block.
+   */
+  private cc: CcValues | CcUnion | null = null;
+  /**
+   * Superblocks (set by block.ts): a conditional branch forward to an address in [next + 1, superEnd) does not end
+   * the block; translation goes on along the fall-through path and the taken path waits in `pending` until
+   * translation reaches its target (mergeAt) or the block ends (a plain exit then). 0n: off.
+   */
+  superEnd = 0n;
+  /** Forward branches waiting for their target: address, label, and the flags state of each branch to it. */
+  readonly pending: { addr: bigint; label: Label; cc: (CcValues | CcUnion | null)[] }[] = [];
 
   constructor(readonly mode: number) {
     super();
@@ -234,12 +247,37 @@ export class Translator extends IrBuilder {
 
   /** The lazy-flag operands, known statically or loaded from state through the helper. */
   private ccValues(): CcValues {
-    if (this.cc) return this.cc;
+    if (this.cc && !('ops' in this.cc)) return this.cc;
     // Unknown producer (an earlier block): materialise the status flags once, then use them as EFLAGS-kind.
     const flags = this.call(H_CC_FLAGS, [], 32) as T32;
-    const v: CcValues = { kind: CcKind.EFLAGS, size: 4, dst: flags, src: flags, src2: flags };
+    const v: CcValues = { kind: CcKind.EFLAGS, size: 4, dst: flags, src: flags, src2: flags, local: true };
     this.cc = v;
     return v;
+  }
+
+  /** A flag (0/1) computed by `f` from the flags state: selected on CC_OP where paths with different producers merged. */
+  private flagOf(f: (v: CcValues) => T32): T32 {
+    const u = this.cc;
+    if (!u || !('ops' in u)) return f(this.ccValues());
+    const op = this.ld32(L.CC_OP);
+    const n = u.ops.length;
+    let r = f(ccFromState(this, u.ops[n - 1]!));
+    for (let i = n - 2; i >= 0; i--) {
+      r = this.select32(this.setcc32(Cond.EQ, op, this.const32(u.ops[i]!)), f(ccFromState(this, u.ops[i]!)), r);
+    }
+    return r;
+  }
+
+  /** The flags state where paths with these states merge. */
+  private static mergeCc(states: (CcValues | CcUnion | null)[]): CcValues | CcUnion | null {
+    const first = states[0]!;
+    if (states.every((c) => c === first)) return first;
+    const ops: number[] = [];
+    for (const c of states) {
+      if (!c || ('ops' in c ? false : c.local)) return null;
+      for (const op of 'ops' in c ? c.ops : [ccOp(c.kind, c.size)]) if (!ops.includes(op)) ops.push(op);
+    }
+    return ops.length <= 3 ? { ops } : null;
   }
 
   /** The six status flags in EFLAGS positions. */
@@ -275,12 +313,15 @@ export class Translator extends IrBuilder {
   }
 
   cf(): T32 {
-    return cfOf(this, this.ccValues());
+    return this.flagOf((v) => cfOf(this, v));
   }
 
   /** Evaluates condition code `cc` (0-15 in jcc/setcc/cmovcc encoding order) to 0/1. */
   cond(cc: number): T32 {
-    const v = this.ccValues();
+    return this.flagOf((v) => this.condOf(v, cc));
+  }
+
+  private condOf(v: CcValues, cc: number): T32 {
     const neg = cc & 1;
     let r: T32;
     const s = this.sized(v.size);
@@ -331,14 +372,47 @@ export class Translator extends IrBuilder {
     this.ended = true;
   }
 
-  /** Ends the block with a two-way branch on `c` (non-zero: taken). */
+  /**
+   * Ends the block with a two-way branch on `c` (non-zero: taken); or, in a superblock, a forward branch within
+   * reach waits for translation to reach its target and the block goes on (see superEnd).
+   */
   branch(c: T32, taken: bigint, notTaken: bigint = this.next): void {
+    if (notTaken === this.next && taken > this.next && taken < this.superEnd) {
+      let p = this.pending.find((x) => x.addr === taken);
+      if (!p) this.pending.push((p = { addr: taken, label: this.label(), cc: [] }));
+      p.cc.push(this.cc);
+      this.brnz(c, p.label);
+      return;
+    }
     const l = this.label();
     this.brz(c, l);
     this.exitTo(this.wrapIp(taken));
     this.place(l);
     this.exitTo(this.wrapIp(notTaken));
     this.ended = true;
+  }
+
+  /**
+   * Superblocks: translation reached `addr`, the target of pending forward branches: their paths join the
+   * current one (if it did not end) here. Returns whether there were any.
+   */
+  mergeAt(addr: bigint): boolean {
+    const i = this.pending.findIndex((x) => x.addr === addr);
+    if (i < 0) return false;
+    const p = this.pending[i]!;
+    this.pending.splice(i, 1);
+    this.place(p.label);
+    this.cc = Translator.mergeCc(this.ended ? p.cc : [...p.cc, this.cc]);
+    this.ended = false;
+    return true;
+  }
+
+  /** Superblocks, at the end of the block: pending forward branches become exits to their targets. */
+  exitPending(): void {
+    for (const p of this.pending.splice(0)) {
+      this.place(p.label);
+      this.exitTo(p.addr);
+    }
   }
 
   /** Ends the block after this instruction without a control transfer (mode or translation state changed). */

@@ -17,72 +17,170 @@ export interface Program {
   labelAt: Int32Array;
 }
 
+/** Operand words of each op, and the operand kinds that must be temps of one width (0: any, 32, 64). */
+const OP_LEN = Uint8Array.from(OPS, (d) => d.args.length);
+const OP_WIDTHS: Uint8Array[] = OPS.map((d) =>
+  Uint8Array.from(d.args, (k) => (k === A.S32 || k === A.D32 ? 32 : k === A.S64 || k === A.D64 ? 64 : 0)));
+
+/**
+ * Scratch buffers for programs being built, reused across builders (building allocates nothing per op): a builder
+ * takes one when it is created and gives it back in finish(); a builder that never finishes just drops it.
+ */
+interface Scratch {
+  code: Int32Array;
+  widths: Uint8Array;
+}
+const pool: Scratch[] = [];
+const NO_WORDS = new Int32Array(0);
+const FIRST_BRANCH = Math.min(Op.LABEL, Op.BR, Op.BRNZ, Op.BRZ);
+const LAST_BRANCH = Math.max(Op.LABEL, Op.BR, Op.BRNZ, Op.BRZ);
+if (LAST_BRANCH - FIRST_BRANCH !== 3) throw new Error('builder: label and branch ops are not contiguous');
+/**
+ * Finished programs are views into shared 8 KiB slabs: allocating a typed array costs about a microsecond here,
+ * which matters when code is translated over and over (self-modifying code). A slab lives as long as any
+ * program in it (at most a few KiB wasted per live program).
+ */
+const SLAB_WORDS = 2048;
+let slab = new Int32Array(SLAB_WORDS);
+let slabAt = 0;
+
 export class IrBuilder {
-  private words: number[] = [];
+  private words: Int32Array;
+  private nWords = 0;
   // Temp 0 is never handed out, so no temp is falsy (a `t ? ... : ...` on a temp cannot misfire).
-  private widthList: number[] = [32];
+  private widthList: Uint8Array;
+  private nTemps = 1;
   private nLabels = 0;
+  /** Where each label was placed (the word after its LABEL op), how many were, and whether there are branches. */
+  private labelPos: number[] = [];
+  private labelsPlaced = 0;
+  private branches = false;
+
+  constructor() {
+    const s = pool.pop();
+    this.words = s?.code ?? new Int32Array(1024);
+    this.widthList = s?.widths ?? new Uint8Array(256);
+    this.widthList[0] = 32;
+  }
 
   get size(): number {
-    return this.words.length;
+    return this.nWords;
   }
 
   reset(): void {
-    this.words.length = 0;
-    this.widthList.length = 1;
+    if (this.words === NO_WORDS) {
+      // finished: the widths array belongs to the program now
+      this.widthList = new Uint8Array(256);
+      this.widthList[0] = 32;
+    }
+    this.nWords = 0;
+    this.nTemps = 1;
     this.nLabels = 0;
+    this.labelPos = [];
+    this.labelsPlaced = 0;
+    this.branches = false;
   }
 
   finish(): Program {
-    const code = Int32Array.from(this.words);
-    const labelAt = new Int32Array(this.nLabels).fill(-1);
-    for (let pc = 0; pc < code.length; pc += 1 + OPS[code[pc]!]!.args.length) {
-      if (code[pc] === Op.LABEL) labelAt[code[pc + 1]!] = pc + 2;
+    // code, label positions and temp widths, in one piece of a slab
+    const n = this.nWords, nl = this.nLabels;
+    const need = n + nl + ((this.nTemps + 3) >> 2);
+    if (slabAt + need > slab.length) {
+      slab = new Int32Array(Math.max(need, SLAB_WORDS));
+      slabAt = 0;
     }
+    const all = slab.subarray(slabAt, slabAt + need);
+    const allOff = slabAt;
+    slabAt += (need + 1) & ~1;
+    all.set(this.words.subarray(0, n));
+    const code = all.subarray(0, n);
+    const labelAt = all.subarray(n, n + nl).fill(-1);
+    const widths = new Uint8Array(slab.buffer, (allOff + n + nl) * 4, this.nTemps);
+    widths.set(this.widthList.subarray(0, this.nTemps));
+    const BR = Op.BR, BRNZ = Op.BRNZ, BRZ = Op.BRZ;
+    if (this.labelsPlaced) for (let l = 0; l < nl; l++) if (this.labelPos[l] !== undefined) labelAt[l] = this.labelPos[l]!;
     // Branches are forward-only: the interpreter and the JIT's structured control flow rely on it.
-    for (let pc = 0; pc < code.length; pc += 1 + OPS[code[pc]!]!.args.length) {
+    for (let pc = 0; this.branches && pc < code.length; pc += 1 + OP_LEN[code[pc]!]!) {
       const o = code[pc]!;
-      const l = o === Op.BR ? code[pc + 1]! : o === Op.BRNZ || o === Op.BRZ ? code[pc + 2]! : -1;
+      const l = o === BR ? code[pc + 1]! : o === BRNZ || o === BRZ ? code[pc + 2]! : -1;
       if (l >= 0 && !(labelAt[l]! > pc)) throw new Error(`IR: branch at ${pc} to label ${l} is not forward`);
     }
-    return { code, widths: Uint8Array.from(this.widthList), labels: this.nLabels, labelAt };
+    // The scratch buffers go back to the pool; the builder keeps working (on new ones) if it is used again.
+    if (pool.length < 4) pool.push({ code: this.words, widths: this.widthList });
+    this.words = NO_WORDS;
+    this.widthList = widths;
+    return { code, widths, labels: this.nLabels, labelAt };
+  }
+
+  private newTemp(w: 32 | 64): number {
+    if (this.nTemps === this.widthList.length) {
+      const b = new Uint8Array(Math.max(256, this.widthList.length * 2));
+      b.set(this.widthList);
+      this.widthList = b;
+    }
+    this.widthList[this.nTemps] = w;
+    return this.nTemps++;
   }
 
   t32(): T32 {
-    this.widthList.push(32);
-    return (this.widthList.length - 1) as T32;
+    return this.newTemp(32) as T32;
   }
   t64(): T64 {
-    this.widthList.push(64);
-    return (this.widthList.length - 1) as T64;
+    return this.newTemp(64) as T64;
   }
   widthOf(t: T): 32 | 64 {
     return this.widthList[t] as 32 | 64;
   }
 
-  /** Appends an op with its operand words (checked against the op table in development builds of the tests). */
-  emit(op: number, ...args: number[]): void {
-    const def = OPS[op]!;
-    if (args.length !== def.args.length) throw new Error(`${def.name}: ${args.length} operands, wants ${def.args.length}`);
-    for (let i = 0; i < args.length; i++) {
-      const k = def.args[i]!;
-      const v = args[i]!;
-      if ((k === A.S32 || k === A.D32) && this.widthList[v] !== 32) throw new Error(`${def.name}: operand ${i} is not an i32 temp`);
-      if ((k === A.S64 || k === A.D64) && this.widthList[v] !== 64) throw new Error(`${def.name}: operand ${i} is not an i64 temp`);
+  /** Appends an op with its `n` operand words a..e (checked against the op table): emit without an array. */
+  private put(op: number, n: number, a: number, b = 0, c = 0, d = 0, e = 0): void {
+    if (n !== OP_LEN[op]) throw new Error(`${OPS[op]!.name}: ${n} operands, wants ${OPS[op]!.args.length}`);
+    const w = OP_WIDTHS[op]!;
+    const wl = this.widthList;
+    if ((w[0] && wl[a] !== w[0]) || (n > 1 && w[1] && wl[b] !== w[1]) || (n > 2 && w[2] && wl[c] !== w[2]) ||
+      (n > 3 && w[3] && wl[d] !== w[3]) || (n > 4 && w[4] && wl[e] !== w[4])) {
+      const i = [a, b, c, d, e].findIndex((v, k) => k < n && w[k] && wl[v] !== w[k]);
+      throw new Error(`${OPS[op]!.name}: operand ${i} is not an i${w[i]} temp`);
     }
-    this.words.push(op, ...args);
+    let words = this.words;
+    let k = this.nWords;
+    if (k + 6 > words.length) {
+      words = new Int32Array(Math.max(1024, (k + 6) * 2));
+      words.set(this.words.subarray(0, k));
+      this.words = words;
+    }
+    if (op <= LAST_BRANCH && op >= FIRST_BRANCH) {
+      // (labels and branches are recorded for finish())
+      if (op === Op.LABEL) {
+        this.labelPos[a] = k + 2;
+        this.labelsPlaced++;
+      } else this.branches = true;
+    }
+    words[k] = op;
+    words[k + 1] = a;
+    words[k + 2] = b;
+    words[k + 3] = c;
+    words[k + 4] = d;
+    words[k + 5] = e;
+    this.nWords = k + 1 + n;
+  }
+
+  /** Appends an op with its operand words (checked against the op table). */
+  emit(op: number, ...args: number[]): void {
+    if (args.length > 5) throw new Error(`${OPS[op]!.name}: ${args.length} operands`);
+    this.put(op, args.length, args[0] ?? 0, args[1], args[2], args[3], args[4]);
   }
 
   // ---- constants and moves ----
   const32(v: number): T32 {
     const d = this.t32();
-    this.emit(Op.MOVI32, d, v | 0);
+    this.put(Op.MOVI32, 2, d, v | 0);
     return d;
   }
   const64(v: bigint | number): T64 {
     const b = BigInt.asUintN(64, BigInt(v));
     const d = this.t64();
-    this.emit(Op.MOVI64, d, Number(b & 0xffffffffn) | 0, Number(b >> 32n) | 0);
+    this.put(Op.MOVI64, 3, d, Number(b & 0xffffffffn) | 0, Number(b >> 32n) | 0);
     return d;
   }
   mov32(a: T32): T32 {
@@ -95,22 +193,22 @@ export class IrBuilder {
   // ---- generic unary/binary emitters ----
   bin32(op: number, a: T32, b: T32): T32 {
     const d = this.t32();
-    this.emit(op, d, a, b);
+    this.put(op, 3, d, a, b);
     return d;
   }
   bin64(op: number, a: T64, b: T64): T64 {
     const d = this.t64();
-    this.emit(op, d, a, b);
+    this.put(op, 3, d, a, b);
     return d;
   }
   un32(op: number, a: T32): T32 {
     const d = this.t32();
-    this.emit(op, d, a);
+    this.put(op, 2, d, a);
     return d;
   }
   un64(op: number, a: T64): T64 {
     const d = this.t64();
-    this.emit(op, d, a);
+    this.put(op, 2, d, a);
     return d;
   }
 
@@ -129,84 +227,84 @@ export class IrBuilder {
   }
   zext64(a: T32): T64 {
     const d = this.t64();
-    this.emit(Op.ZEXT32TO64, d, a);
+    this.put(Op.ZEXT32TO64, 2, d, a);
     return d;
   }
   sext64(a: T32): T64 {
     const d = this.t64();
-    this.emit(Op.SEXT32TO64, d, a);
+    this.put(Op.SEXT32TO64, 2, d, a);
     return d;
   }
   lo32(a: T64): T32 {
     const d = this.t32();
-    this.emit(Op.LO32, d, a);
+    this.put(Op.LO32, 2, d, a);
     return d;
   }
   hi32(a: T64): T32 {
     const d = this.t32();
-    this.emit(Op.HI32, d, a);
+    this.put(Op.HI32, 2, d, a);
     return d;
   }
   pair64(lo: T32, hi: T32): T64 {
     const d = this.t64();
-    this.emit(Op.PAIR64, d, lo, hi);
+    this.put(Op.PAIR64, 3, d, lo, hi);
     return d;
   }
 
   // ---- comparisons ----
   setcc32(c: Cond, a: T32, b: T32): T32 {
     const d = this.t32();
-    this.emit(Op.SETCC32, d, c, a, b);
+    this.put(Op.SETCC32, 4, d, c, a, b);
     return d;
   }
   setcc64(c: Cond, a: T64, b: T64): T32 {
     const d = this.t32();
-    this.emit(Op.SETCC64, d, c, a, b);
+    this.put(Op.SETCC64, 4, d, c, a, b);
     return d;
   }
   select32(c: T32, a: T32, b: T32): T32 {
     const d = this.t32();
-    this.emit(Op.SELECT32, d, c, a, b);
+    this.put(Op.SELECT32, 4, d, c, a, b);
     return d;
   }
   select64(c: T32, a: T64, b: T64): T64 {
     const d = this.t64();
-    this.emit(Op.SELECT64, d, c, a, b);
+    this.put(Op.SELECT64, 4, d, c, a, b);
     return d;
   }
 
   // ---- CPU state ----
   ld8(off: number): T32 {
     const d = this.t32();
-    this.emit(Op.LD8, d, off);
+    this.put(Op.LD8, 2, d, off);
     return d;
   }
   ld16(off: number): T32 {
     const d = this.t32();
-    this.emit(Op.LD16, d, off);
+    this.put(Op.LD16, 2, d, off);
     return d;
   }
   ld32(off: number): T32 {
     const d = this.t32();
-    this.emit(Op.LD32, d, off);
+    this.put(Op.LD32, 2, d, off);
     return d;
   }
   ld64(off: number): T64 {
     const d = this.t64();
-    this.emit(Op.LD64, d, off);
+    this.put(Op.LD64, 2, d, off);
     return d;
   }
   st8(off: number, v: T32): void {
-    this.emit(Op.ST8, off, v);
+    this.put(Op.ST8, 2, off, v);
   }
   st16(off: number, v: T32): void {
-    this.emit(Op.ST16, off, v);
+    this.put(Op.ST16, 2, off, v);
   }
   st32(off: number, v: T32): void {
-    this.emit(Op.ST32, off, v);
+    this.put(Op.ST32, 2, off, v);
   }
   st64(off: number, v: T64): void {
-    this.emit(Op.ST64, off, v);
+    this.put(Op.ST64, 2, off, v);
   }
 
   // ---- guest memory ----
@@ -220,16 +318,16 @@ export class IrBuilder {
   ldm(size: 1 | 2 | 4 | 8, seg: number, addr: T64, forWrite = false): T {
     if (size === 8) {
       const d = this.t64();
-      this.emit(forWrite ? Op.LDMW64 : Op.LDM64, d, seg, addr);
+      this.put(forWrite ? Op.LDMW64 : Op.LDM64, 3, d, seg, addr);
       return d;
     }
     const d = this.t32();
     const i = size === 1 ? 0 : size === 2 ? 1 : 2;
-    this.emit((forWrite ? [Op.LDMW8, Op.LDMW16, Op.LDMW32] : [Op.LDM8, Op.LDM16, Op.LDM32])[i]!, d, seg, addr);
+    this.put((forWrite ? [Op.LDMW8, Op.LDMW16, Op.LDMW32] : [Op.LDM8, Op.LDM16, Op.LDM32])[i]!, 3, d, seg, addr);
     return d;
   }
   stm(size: 1 | 2 | 4 | 8, seg: number, addr: T64, v: T): void {
-    this.emit(size === 1 ? Op.STM8 : size === 2 ? Op.STM16 : size === 4 ? Op.STM32 : Op.STM64, seg, addr, v);
+    this.put(size === 1 ? Op.STM8 : size === 2 ? Op.STM16 : size === 4 ? Op.STM32 : Op.STM64, 3, seg, addr, v);
   }
 
   // ---- control flow ----
@@ -237,38 +335,38 @@ export class IrBuilder {
     return this.nLabels++ as Label;
   }
   place(l: Label): void {
-    this.emit(Op.LABEL, l);
+    this.put(Op.LABEL, 1, l);
   }
   br(l: Label): void {
-    this.emit(Op.BR, l);
+    this.put(Op.BR, 1, l);
   }
   brnz(c: T32, l: Label): void {
-    this.emit(Op.BRNZ, c, l);
+    this.put(Op.BRNZ, 2, c, l);
   }
   brz(c: T32, l: Label): void {
-    this.emit(Op.BRZ, c, l);
+    this.put(Op.BRZ, 2, c, l);
   }
 
   /** Calls helper `h` (helpers.ts) with up to three temps; returns its result temp of the given width, if any. */
   call(h: number, args: T[], result: 0 | 32 | 64 = 0): T {
     if (args.length > 3) throw new Error('helpers take at most three arguments');
     const d = result === 0 ? -1 : result === 32 ? this.t32() : this.t64();
-    this.emit(Op.CALL, d, h, args[0] ?? -1, args[1] ?? -1, args[2] ?? -1);
+    this.put(Op.CALL, 5, d, h, args[0] ?? -1, args[1] ?? -1, args[2] ?? -1);
     return d as T;
   }
 
   raise(vector: number, errorCode = -1): void {
-    this.emit(Op.RAISE, vector, errorCode);
+    this.put(Op.RAISE, 2, vector, errorCode);
   }
   insn(rip: bigint, length: number): void {
     const r = BigInt.asUintN(64, rip);
-    this.emit(Op.INSN, Number(r & 0xffffffffn) | 0, Number(r >> 32n) | 0, length);
+    this.put(Op.INSN, 3, Number(r & 0xffffffffn) | 0, Number(r >> 32n) | 0, length);
   }
   exit(rip: T64): void {
-    this.emit(Op.EXIT, rip);
+    this.put(Op.EXIT, 1, rip);
   }
   exitTo(rip: bigint): void {
     const r = BigInt.asUintN(64, rip);
-    this.emit(Op.EXITI, Number(r & 0xffffffffn) | 0, Number(r >> 32n) | 0);
+    this.put(Op.EXITI, 2, Number(r & 0xffffffffn) | 0, Number(r >> 32n) | 0);
   }
 }
