@@ -5,7 +5,8 @@ import type { IrHost } from './ir/interp.ts';
 import { interpret } from './ir/interp.ts';
 import type { Program } from './ir/builder.ts';
 import * as L from './layout.ts';
-import { readFpuState, writeFpuState } from './fpu-state.ts';
+import { fpuStateFromImage, fpuStateToImage } from './fpu-state.ts';
+import { fxrstorImage, fxsaveImage } from './fpu/image.ts';
 import { Access, Mmu, TLB_SIZE, type MmuHost } from './mmu.ts';
 import { GuestFault } from './fault.ts';
 import { MODE_KEYS, ModeBits, makeMode } from './mode.ts';
@@ -213,7 +214,7 @@ export class Cpu implements IrHost, MmuHost {
       dr: [0, 1, 2, 3, 4, 5].map((i) => this.get64(L.DR + 8 * i)),
       msrs: new Map([...this.stateMsrs()].concat([...this.msrs], [[MSR_TSC, readTsc(this)]])),
       halted: this.halted,
-      fpu: readFpuState(this),
+      fpu: fpuStateFromImage(fxsaveImage(this)),
       xcr0: this.get64(L.XCR0) | 1n, // bit 0 (x87) is always set
       events: { interruptShadow: this.irqShadow, nmiPending: this.nmiPending, nmiMasked: this.nmiBlocked },
     };
@@ -248,7 +249,7 @@ export class Cpu implements IrHost, MmuHost {
       else if (!this.setStateMsr(k, v)) this.msrs.set(k, v);
     }
     this.halted = st.halted;
-    if (st.fpu) writeFpuState(this, st.fpu);
+    if (st.fpu) fxrstorImage(this, fpuStateToImage(st.fpu));
     if (st.xcr0 !== undefined) this.set64(L.XCR0, st.xcr0);
     this.irqShadow = st.events?.interruptShadow ?? false;
     this.nmiPending = st.events?.nmiPending ?? false;

@@ -1,50 +1,40 @@
-// The software CPU's x87/SSE registers (the live layout of layout.ts: physical registers, TOP in FSW) as the
-// backend-neutral FpuState (FXSAVE terms: registers in stack order), for getState/setState.
+// The backend-neutral FpuState (CpuState.fpu) as a 512-byte FXSAVE image and back: the one place that knows the
+// image's field offsets for it. The software CPU converts its live registers through fxsaveImage/fxrstorImage
+// (fpu/image.ts); KVM's XSAVE area starts with this image.
 import type { FpuState } from './state.ts';
-import * as L from './layout.ts';
 
-interface StateBlock {
-  u8: Uint8Array;
-  readonly stateBase: number;
-}
+export const FXSAVE_SIZE = 512;
+const FX = { FCW: 0, FSW: 2, FTW: 4, FOP: 6, FIP: 8, FDP: 16, MXCSR: 24, ST: 32, XMM: 160 } as const;
 
-const top = (fsw: number) => (fsw >> 11) & 7;
-
-export function readFpuState(c: StateBlock): FpuState {
-  const b = c.stateBase;
-  const u8 = c.u8;
-  const dv = new DataView(u8.buffer, b, L.STATE_SIZE);
-  const fsw = dv.getUint16(L.FSW, true);
-  const t = top(fsw);
-  return {
-    fcw: dv.getUint16(L.FCW, true),
-    fsw,
-    ftwx: dv.getUint8(L.FTW),
-    lastOpcode: dv.getUint16(L.FOP, true),
-    lastIp: dv.getBigUint64(L.FIP, true),
-    lastDp: dv.getBigUint64(L.FDP, true),
-    mxcsr: dv.getUint32(L.MXCSR, true),
-    st: Array.from({ length: 8 }, (_, i) => u8.slice(b + L.fpRegOff((t + i) & 7), b + L.fpRegOff((t + i) & 7) + 10)),
-    xmm: Array.from({ length: 16 }, (_, i) => u8.slice(b + L.xmmOff(i), b + L.xmmOff(i) + 16)),
-  };
-}
-
-export function writeFpuState(c: StateBlock, f: FpuState): void {
-  const b = c.stateBase;
-  const u8 = c.u8;
-  const dv = new DataView(u8.buffer, b, L.STATE_SIZE);
-  dv.setUint16(L.FCW, f.fcw, true);
-  dv.setUint16(L.FSW, f.fsw, true);
-  dv.setUint8(L.FTW, f.ftwx);
-  dv.setUint16(L.FOP, f.lastOpcode, true);
-  dv.setBigUint64(L.FIP, BigInt.asUintN(64, f.lastIp), true);
-  dv.setBigUint64(L.FDP, BigInt.asUintN(64, f.lastDp), true);
-  dv.setUint32(L.MXCSR, f.mxcsr >>> 0, true);
-  const t = top(f.fsw);
+/** Writes `f`'s fields into the image `img` (other bytes, e.g. MXCSR_MASK and the reserved area, stay as they are). */
+export function fpuStateToImage(f: FpuState, img: Uint8Array = new Uint8Array(FXSAVE_SIZE)): Uint8Array {
+  const dv = new DataView(img.buffer, img.byteOffset, FXSAVE_SIZE);
+  dv.setUint16(FX.FCW, f.fcw, true);
+  dv.setUint16(FX.FSW, f.fsw, true);
+  dv.setUint8(FX.FTW, f.ftwx);
+  dv.setUint16(FX.FOP, f.lastOpcode, true);
+  dv.setBigUint64(FX.FIP, BigInt.asUintN(64, f.lastIp), true);
+  dv.setBigUint64(FX.FDP, BigInt.asUintN(64, f.lastDp), true);
+  dv.setUint32(FX.MXCSR, f.mxcsr >>> 0, true);
   f.st.forEach((r, i) => {
-    const o = b + L.fpRegOff((t + i) & 7);
-    u8.fill(0, o, o + 16);
-    u8.set(r.subarray(0, 10), o);
+    img.fill(0, FX.ST + 16 * i, FX.ST + 16 * i + 16);
+    img.set(r.subarray(0, 10), FX.ST + 16 * i);
   });
-  f.xmm.forEach((r, i) => u8.set(r.subarray(0, 16), b + L.xmmOff(i)));
+  f.xmm.forEach((r, i) => img.set(r.subarray(0, 16), FX.XMM + 16 * i));
+  return img;
+}
+
+export function fpuStateFromImage(img: Uint8Array): FpuState {
+  const dv = new DataView(img.buffer, img.byteOffset, FXSAVE_SIZE);
+  return {
+    fcw: dv.getUint16(FX.FCW, true),
+    fsw: dv.getUint16(FX.FSW, true),
+    ftwx: dv.getUint8(FX.FTW),
+    lastOpcode: dv.getUint16(FX.FOP, true),
+    lastIp: dv.getBigUint64(FX.FIP, true),
+    lastDp: dv.getBigUint64(FX.FDP, true),
+    mxcsr: dv.getUint32(FX.MXCSR, true),
+    st: Array.from({ length: 8 }, (_, i) => img.slice(FX.ST + 16 * i, FX.ST + 16 * i + 10)),
+    xmm: Array.from({ length: 16 }, (_, i) => img.slice(FX.XMM + 16 * i, FX.XMM + 16 * i + 16)),
+  };
 }
