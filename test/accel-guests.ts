@@ -277,19 +277,34 @@ ${BODY32}`;
 
 export { HELLO64_GUEST } from './smoke-guests.ts';
 
+/** Lines that point 64-bit IDT entry `vector` of `idt` (an interrupt gate, CS 0x08, DPL 0) to `handler`. */
+export function idtGate(vector: number, handler: string): string {
+  return `
+  lea idt+${16 * vector}(%rip), %rdi
+  lea ${handler}(%rip), %rax
+  mov %ax, (%rdi)
+  movw $0x08, 2(%rdi)
+  movw $0x8e00, 4(%rdi)
+  shr $16, %rax
+  mov %ax, 6(%rdi)
+  shr $16, %rax
+  mov %eax, 8(%rdi)`;
+}
+
+/** The IDT that idtGate fills (256 entries) and its descriptor `idtr`. */
+export const IDT_DATA = `
+  .data
+idtr: .word 4095
+  .quad idt
+  .bss
+  .balign 4096
+idt: .skip 4096
+`;
+
 /** Ring 0, long mode: an IDT entry for vector 0x20, then sti; hlt until three interrupts printed 'I'; exit 3. */
 export const IRQ_HLT_GUEST = `
   .globl _start
-_start:
-  lea idt(%rip), %rdi
-  lea handler(%rip), %rax
-  mov %ax, 0x200(%rdi)
-  movw $0x08, 0x202(%rdi)
-  movw $0x8e00, 0x204(%rdi)
-  shr $16, %rax
-  mov %ax, 0x206(%rdi)
-  shr $16, %rax
-  mov %eax, 0x208(%rdi)
+_start:${idtGate(0x20, 'handler')}
   lidt idtr(%rip)
   xor %ebx, %ebx
 1: sti
@@ -305,13 +320,25 @@ handler:
   mov $'I', %al
   out %al, %dx
   iretq
-  .data
-idtr: .word 4095
-  .quad idt
-  .bss
-  .balign 4096
-idt: .skip 4096
-`;
+${IDT_DATA}`;
+
+/** Ring 0, long mode: INT 0x80 to a handler that prints 'A', then 'B' and exit 3. */
+export const INT80_GUEST = `
+  .globl _start
+_start:${idtGate(0x80, 'handler')}
+  lidt idtr(%rip)
+  int $0x80
+  mov $0x3f8, %dx
+  mov $'B', %al
+  out %al, %dx
+  mov $1, %al
+  out %al, $0xf4
+handler:
+  mov $0x3f8, %dx
+  mov $'A', %al
+  out %al, %dx
+  iretq
+${IDT_DATA}`;
 
 /** Ring 3 with IF=1 spinning until an interrupt (any of 0x20-0x2f) sets a flag; then prints 'U' and spins again. */
 export const RING3_SPIN_GUEST = `${ring3Prelude(true)}

@@ -10,6 +10,7 @@ import { CPU_EXTRA_BYTES } from '../src/cpu/cpu.ts';
 import { Board } from '../src/machine/board.ts';
 import { InsnClock } from '../src/machine/clock.ts';
 import { GuestVcpu, runBoard } from '../src/machine/switch.ts';
+import { IDT_DATA, idtGate } from './accel-guests.ts';
 import { buildKernel } from './loader-build.ts';
 
 const kvm = probeKvm();
@@ -23,13 +24,7 @@ afterEach(() => {
 /** Ring 0, long mode: IDT vectors 0x20 (timer) and 0x24 (COM1), the 8259 remapped to 0x20, then `body`. */
 const prelude = (body: string) => `
   .globl _start
-_start:
-  lea idt+0x200(%rip), %rdi
-  lea timer(%rip), %rax
-  call setgate
-  lea idt+0x240(%rip), %rdi
-  lea serial(%rip), %rax
-  call setgate
+_start:${idtGate(0x20, 'timer')}${idtGate(0x24, 'serial')}
   lidt idtr(%rip)
   mov $0x11, %al      # ICW1: edge, cascade, ICW4
   out %al, $0x20
@@ -40,23 +35,9 @@ _start:
   mov $0x01, %al
   out %al, $0x21
 ${body}
-setgate:
-  mov %ax, (%rdi)
-  movw $0x08, 2(%rdi)
-  movw $0x8e00, 4(%rdi)
-  shr $16, %rax
-  mov %ax, 6(%rdi)
-  shr $16, %rax
-  mov %eax, 8(%rdi)
-  ret
   .data
-idtr: .word 4095
-  .quad idt
 ticks: .quad 0
-  .bss
-  .balign 4096
-idt: .skip 4096
-`;
+${IDT_DATA}`;
 
 /** PIT channel 0 at 1 kHz; HLT until 20 ticks, printing 'T' per tick; exit 5. */
 const TIMER_GUEST = prelude(`

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { probeKvm } from '../src/accel/kvm/accel.ts';
 import { main } from '../src/cli/main.ts';
+import { INT80_GUEST } from './accel-guests.ts';
 import { chattyGuest, chattyOutput } from './cli-run-guests.ts';
 import { buildKernel } from './loader-build.ts';
 import { scratchDir } from './util/gnu.ts';
@@ -122,35 +123,3 @@ describe('kemu run --accel / --jit', () => {
   });
 });
 
-/** Ring 0, long mode: INT 0x80 to a handler that prints 'A', then 'B' and exit 3. */
-const INT80_GUEST = `
-  .globl _start
-_start:
-  lea idt(%rip), %rdi
-  lea handler(%rip), %rax
-  mov %ax, 0x800(%rdi)
-  movw $0x08, 0x802(%rdi)
-  movw $0x8e00, 0x804(%rdi)
-  shr $16, %rax
-  mov %ax, 0x806(%rdi)
-  shr $16, %rax
-  mov %eax, 0x808(%rdi)
-  lidt idtr(%rip)
-  int $0x80
-  mov $0x3f8, %dx
-  mov $'B', %al
-  out %al, %dx
-  mov $1, %al
-  out %al, $0xf4
-handler:
-  mov $0x3f8, %dx
-  mov $'A', %al
-  out %al, %dx
-  iretq
-  .data
-idtr: .word 4095
-  .quad idt
-  .bss
-  .balign 4096
-idt: .skip 4096
-`;
