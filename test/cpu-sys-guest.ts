@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeGuest, type Outcome } from './accel-harness.ts';
-import type { AccelName } from '../src/accel/accelerator.ts';
+import type { AccelName, VcpuExit } from '../src/accel/accelerator.ts';
 import type { TcgVcpu } from '../src/accel/tcg.ts';
 import { enableJit } from '../src/jit/compiler.ts';
 import { realModeSegment, resetState, type CpuState } from '../src/cpu/state.ts';
@@ -114,25 +114,27 @@ export function runFlat(
   g.vcpu.setState(opts.state ?? realModeStart(opts.load ?? LOAD_ADDR));
   // the JIT tier compiling every block before its first run: the same IR, compiled
   if (opts.jit) enableJit((g.vcpu as TcgVcpu).cpu, { threshold: 0 });
+  const outcome = drive(g.board, () => g.vcpu.run(accel === 'tcg' ? 1_000_000 : 100_000), opts.maxSlices ?? 100);
+  const r = sysRun(g.board, outcome, g.out(), g.vcpu.getState());
+  g.accel.close();
+  return r;
+}
+
+/** Runs slices until the guest exits or resets through a device, or a slice ends other than by its budget. */
+function drive(board: Board, slice: () => VcpuExit, maxSlices: number): Outcome {
   let outcome: Outcome = { kind: 'budget' };
-  const max = opts.maxSlices ?? 100;
-  for (let i = 0; i < max; i++) {
-    const e = g.vcpu.run(accel === 'tcg' ? 1_000_000 : 100_000);
-    const req = g.board.stopRequest;
-    if (req) {
-      outcome = req.kind === 'exit' ? { kind: 'exit', status: req.status } : { kind: 'stopped' };
-      break;
-    }
+  for (let i = 0; i < maxSlices; i++) {
+    const e = slice();
+    const req = board.stopRequest;
+    if (req) return req.kind === 'exit' ? { kind: 'exit', status: req.status } : { kind: 'stopped' };
     outcome = e;
     if (e.kind !== 'budget') break;
   }
-  const mem = g.board.memory;
-  const r: SysRun = {
-    outcome, out: g.out(), board: g.board, state: g.vcpu.getState(),
-    u64: (a) => mem.readU64(a), u32: (a) => mem.readU32(a),
-  };
-  g.accel.close();
-  return r;
+  return outcome;
+}
+
+function sysRun(board: Board, outcome: Outcome, out: string, state: CpuState, fallbacks?: number): SysRun {
+  return { outcome, out, board, state, fallbacks, u64: (a) => board.memory.readU64(a), u32: (a) => board.memory.readU32(a) };
 }
 
 function runFlatWithFallback(bin: Uint8Array, opts: Parameters<typeof runFlat>[2] & {}): SysRun {
@@ -143,26 +145,15 @@ function runFlatWithFallback(bin: Uint8Array, opts: Parameters<typeof runFlat>[2
   const g = new GuestVcpu(board, kvm);
   board.memory.write(opts.load ?? LOAD_ADDR, bin);
   g.vcpu.setState(opts.state ?? realModeStart(opts.load ?? LOAD_ADDR));
-  let outcome: Outcome = { kind: 'budget' };
   let fallbacks = 0;
-  for (let i = 0; i < (opts.maxSlices ?? 100) * 10; i++) {
-    let e = g.vcpu.run(100_000);
-    if (e.kind === 'error' && e.emulation) {
-      fallbacks++;
-      e = emulateOne(g, tcg);
-    }
-    const req = board.stopRequest;
-    if (req) {
-      outcome = req.kind === 'exit' ? { kind: 'exit', status: req.status } : { kind: 'stopped' };
-      break;
-    }
-    outcome = e;
-    if (e.kind !== 'budget') break;
-  }
-  const r: SysRun = {
-    outcome, out: Buffer.from(bytes).toString('latin1'), board, state: g.vcpu.getState(), fallbacks,
-    u64: (a) => board.memory.readU64(a), u32: (a) => board.memory.readU32(a),
-  };
+  // (each emulated instruction takes a slice of its own)
+  const outcome = drive(board, () => {
+    const e = g.vcpu.run(100_000);
+    if (e.kind !== 'error' || !e.emulation) return e;
+    fallbacks++;
+    return emulateOne(g, tcg);
+  }, (opts.maxSlices ?? 100) * 10);
+  const r = sysRun(board, outcome, Buffer.from(bytes).toString('latin1'), g.vcpu.getState(), fallbacks);
   g.close();
   return r;
 }
