@@ -1,25 +1,10 @@
 // Drives a Board with any accelerator's vCPU, for the accelerator tests and the KVM benchmark: the board's buses
 // as the IoHandler, device stop requests forwarded to the vCPU, and a run loop until the guest is done.
-import type { Accelerator, AccelName, IoHandler, Vcpu, VcpuExit } from '../src/accel/accelerator.ts';
+import type { Accelerator, AccelName, Vcpu, VcpuExit } from '../src/accel/accelerator.ts';
 import type { KvmOptions } from '../src/accel/kvm/accel.ts';
 import { accelReserveBytes, createAccelerator } from '../src/accel/select.ts';
-import type { IoSize } from '../src/machine/bus.ts';
 import { Board } from '../src/machine/board.ts';
-
-export function boardIo(board: Board, vcpu: () => Vcpu | undefined): IoHandler {
-  return {
-    ioRead: (port, size) => board.io.read(port, size as IoSize),
-    ioWrite: (port, size, value) => {
-      board.io.write(port, size as IoSize, value);
-      if (board.stopRequest) vcpu()?.requestStop();
-    },
-    mmioRead: (addr, size) => board.mmio.read(addr, size as IoSize),
-    mmioWrite: (addr, size, value) => {
-      board.mmio.write(addr, size as IoSize, value);
-      if (board.stopRequest) vcpu()?.requestStop();
-    },
-  };
-}
+import { boardIo } from '../src/machine/switch.ts';
 
 export interface GuestRun {
   board: Board;
