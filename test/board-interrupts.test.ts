@@ -72,6 +72,36 @@ serial:
   iretq
 `);
 
+/**
+ * PIT at 1 kHz while the guest computes (no HLT, no exits between ticks): 100 ticks must take about 100 ms. KVM
+ * stays in KVM_RUN until an exit or its time slice ends, so the slice has to end at the next timer deadline.
+ */
+const BUSY_GUEST = prelude(`
+  mov $0xfe, %al
+  out %al, $0x21
+  mov $0x34, %al
+  out %al, $0x43
+  mov $0xa9, %al
+  out %al, $0x40
+  mov $0x04, %al
+  out %al, $0x40
+  sti
+1: cmpq $100, ticks(%rip)
+  jb 1b
+  cli
+  mov $2, %al
+  out %al, $0xf4
+timer:
+  push %rax
+  incq ticks(%rip)
+  mov $0x20, %al
+  out %al, $0x20
+  pop %rax
+  iretq
+serial:
+  iretq
+`);
+
 /** COM1 receive interrupts: each byte received is echoed in upper case from the handler; '.' ends with exit 6. */
 const SERIAL_GUEST = prelude(`
   mov $0xef, %al      # only IRQ 4
@@ -156,6 +186,14 @@ describe('board interrupts through runBoard', () => {
       expect(r.out).toBe('T'.repeat(20));
       expect(r.ms).toBeGreaterThanOrEqual(19);
       expect(r.ms).toBeLessThan(2000);
+    });
+
+    t(`the PIT interrupts a computing guest on time (${name})${name === 'kvm' ? why : ''}`, async () => {
+      const r = await boot(name, BUSY_GUEST);
+      expect(r.outcome).toEqual({ kind: 'exit', status: 5 });
+      expect(r.ms).toBeGreaterThanOrEqual(99);
+      // 100 ms of ticks; a backend that checks timers only every 20 ms time slice takes about 2 s
+      expect(r.ms).toBeLessThan(1000);
     });
 
     t(`UART receive interrupts deliver host input to the guest (${name})${name === 'kvm' ? why : ''}`, async () => {

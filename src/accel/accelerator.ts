@@ -43,8 +43,12 @@ export interface InterruptSource {
 }
 
 export interface Vcpu {
-  /** Runs until an exit; `budget` bounds the work (see VcpuExit budget). */
-  run(budget?: number): VcpuExit;
+  /**
+   * Runs until an exit; `budget` bounds the work (see VcpuExit budget). `maxMs` bounds the host time a backend that
+   * runs the guest without counting instructions (kvm) stays in it, so the board's next timer deadline is met; tcg's
+   * budget does that job and it ignores `maxMs`.
+   */
+  run(budget?: number, maxMs?: number): VcpuExit;
   getState(): CpuState;
   setState(state: CpuState): void;
   /** Queues an external interrupt; it is delivered when the guest can take it. */

@@ -234,7 +234,9 @@ export async function runBoard(guest: GuestVcpu, opts: RunBoardOptions = {}): Pr
           else if (ms > 40) slice = Math.max(slice >> 1, 10_000);
         }
       } else {
-        e = guest.vcpu.run(sw ? sw.afterExits - (guest.exits - phaseStart) : undefined);
+        // KVM runs until an exit or the end of its time slice: end the slice at the next timer deadline
+        const ms = Number.isFinite(deadline) ? (deadline - clock.now()) / 1e6 : undefined;
+        e = guest.vcpu.run(sw ? sw.afterExits - (guest.exits - phaseStart) : undefined, ms);
         if (e.kind === 'error' && e.emulation && opts.emulationFallback) {
           opts.onFallback?.(rip(), e.message);
           e = emulateOne(guest, opts.emulationFallback);

@@ -83,7 +83,7 @@ export class KvmVcpu implements Vcpu {
   // -------------------------------------------------------------------------------------------------------------
   // Running
 
-  run(budget = Number.POSITIVE_INFINITY): VcpuExit {
+  run(budget = Number.POSITIVE_INFINITY, maxMs = Number.POSITIVE_INFINITY): VcpuExit {
     if (this.closed) throw new AccelError('vCPU used after close()');
     this.vm.syncMemory();
     if (this.stopRequested) {
@@ -98,7 +98,7 @@ export class KvmVcpu implements Vcpu {
     const rv = this.rv;
     const ioctl = this.libc.ioctlInt;
     const fd = this.fd;
-    this.slice?.arm(this.sliceMs);
+    this.slice?.arm(Math.min(this.sliceMs, Math.max(maxMs, 0.01)));
     try {
       for (let n = 0; ; ) {
         if (this.nmiPending) this.deliverNmi();
