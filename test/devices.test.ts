@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DebugExit } from '../src/devices/debug-exit.js';
-import { I8042, STATUS_IBF, STATUS_OBF } from '../src/devices/i8042.js';
+import { I8042, STATUS_AUXDATA, STATUS_IBF, STATUS_OBF } from '../src/devices/i8042.js';
 import { PostCode } from '../src/devices/post-code.js';
 import { Uart16550 } from '../src/devices/uart16550.js';
 import { PortBus } from '../src/machine/bus.js';
@@ -265,23 +265,95 @@ describe('POST port 0x80', () => {
 });
 
 describe('i8042', () => {
-  it('reports an idle controller and resets the system on 0xFE', () => {
-    let resets = 0;
+  const setup = () => {
+    const resets = { n: 0 };
+    const kbd = new IrqLine('irq1');
+    const aux = new IrqLine('irq12');
     const bus = new PortBus();
-    const kbc = new I8042(() => resets++);
+    const kbc = new I8042(() => resets.n++, kbd, aux);
     bus.register(0x60, 1, kbc.dataPort);
     bus.register(0x64, 1, kbc.commandPort);
+    const cmd = (c: number, ...params: number[]) => {
+      bus.write(0x64, 1, c);
+      for (const p of params) bus.write(0x60, 1, p);
+    };
+    /** Everything waiting in the output buffer, with the aux flag of each byte. */
+    const drain = () => {
+      const got: string[] = [];
+      while (bus.read(0x64, 1) & STATUS_OBF) {
+        const aux = bus.read(0x64, 1) & STATUS_AUXDATA ? 'a' : '';
+        got.push(bus.read(0x60, 1).toString(16) + aux);
+      }
+      return got;
+    };
+    return { resets, kbd, aux, bus, kbc, cmd, drain };
+  };
+
+  it('reports an idle controller and resets the system on 0xFE and through the output port', () => {
+    const { resets, bus, cmd } = setup();
     const status = bus.read(0x64, 1);
     expect(status & (STATUS_IBF | STATUS_OBF)).toBe(0);
     expect(status & 0x04).toBe(0x04);
-    bus.write(0x64, 1, 0xaa);
+    cmd(0xa7);
     expect(bus.read(0x64, 1) & 0x08).toBe(0x08);
-    bus.write(0x60, 1, 0x00);
-    expect(bus.read(0x64, 1) & 0x08).toBe(0);
-    expect(resets).toBe(0);
-    bus.write(0x64, 1, 0xfe);
-    expect(resets).toBe(1);
+    cmd(0xfe);
+    expect(resets.n).toBe(1);
+    cmd(0xd1, 0x03); // A20 on, reset line high: nothing happens
+    expect(resets.n).toBe(1);
+    cmd(0xd1, 0x02);
+    expect(resets.n).toBe(2);
     // 0x61-0x63 are not the controller's.
     expect(bus.read(0x61, 1)).toBe(0xff);
+  });
+
+  it("answers Linux's probe at once: CTR read/write, self-tests, aux enable bits and loopback", () => {
+    const { bus, cmd, drain } = setup();
+    cmd(0x20);
+    const ctr = bus.read(0x60, 1);
+    expect(ctr & 0x04).toBe(0x04);
+    cmd(0x60, 0x30); // keyboard and aux disabled, interrupts off
+    cmd(0x20);
+    expect(drain()).toEqual(['30']);
+    cmd(0xaa);
+    cmd(0xab);
+    cmd(0xa9);
+    expect(drain()).toEqual(['55', '0', '0']);
+    cmd(0xd3, 0x5a); // the aux loopback is the controller's own
+    expect(drain()).toEqual(['5aa']);
+    cmd(0xa8); // (the self-test set the system flag)
+    cmd(0x20);
+    expect(drain()).toEqual(['14']);
+    cmd(0xa7);
+    cmd(0x20);
+    expect(drain()).toEqual(['34']);
+    cmd(0xd4, 0xf2); // to the mouse: there is none
+    expect(drain()).toEqual(['fea']);
+  });
+
+  it('has a keyboard that acknowledges, resets and identifies, with IRQ 1 / IRQ 12 while a byte waits', () => {
+    const { bus, kbd, aux, cmd, drain } = setup();
+    cmd(0x60, 0x45); // keyboard interrupt on, translation, system flag
+    bus.write(0x60, 1, 0xff);
+    expect(kbd.level).toBe(true);
+    expect(drain()).toEqual(['fa', 'aa']);
+    expect(kbd.level).toBe(false);
+    expect(kbd.risingEdges).toBe(2);
+    bus.write(0x60, 1, 0xf2);
+    bus.write(0x60, 1, 0xed);
+    bus.write(0x60, 1, 0x07);
+    bus.write(0x60, 1, 0xf0);
+    bus.write(0x60, 1, 0x00);
+    bus.write(0x60, 1, 0xf4);
+    bus.write(0x60, 1, 0xee);
+    expect(drain()).toEqual(['fa', 'ab', '83', 'fa', 'fa', 'fa', 'fa', '2', 'fa', 'ee']);
+    cmd(0xd3, 0x11); // aux byte with the aux interrupt off: no IRQ 12
+    expect(aux.level).toBe(false);
+    expect(kbd.level).toBe(false);
+    drain();
+    cmd(0x60, 0x45 | 0x02);
+    cmd(0xd3, 0x22);
+    expect(aux.level).toBe(true);
+    expect(drain()).toEqual(['22a']);
+    expect(aux.level).toBe(false);
   });
 });

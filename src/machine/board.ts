@@ -26,6 +26,8 @@ export const COM1_IRQ = 4;
 export const ISA_IRQS = 16;
 export const PIT_IRQ = 0;
 export const RTC_IRQ = 8;
+export const KBD_IRQ = 1;
+export const AUX_IRQ = 12;
 
 export type StopRequest = { kind: 'exit'; status: number } | { kind: 'reset' };
 
@@ -88,10 +90,14 @@ export class Board {
       this.stopRequest ??= { kind: 'exit', status };
       options.onExit?.(status);
     });
-    this.i8042 = new I8042(() => {
-      this.stopRequest ??= { kind: 'reset' };
-      options.onReset?.();
-    });
+    this.i8042 = new I8042(
+      () => {
+        this.stopRequest ??= { kind: 'reset' };
+        options.onReset?.();
+      },
+      this.irqs[KBD_IRQ],
+      this.irqs[AUX_IRQ],
+    );
 
     this.clock = options.clock ?? new HostClock();
     this.lapic = new LocalApic(this.clock);
