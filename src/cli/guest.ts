@@ -12,7 +12,8 @@ export function defaultGuestDir(): string {
 const USAGE = `Usage: kemu guest debian [--dir DIR]
 
 Builds a Linux guest from Debian packages with the host's apt: the kernel of linux-image-amd64 (a bzImage) as
-DIR/vmlinuz, and DIR/initrd.gz, a busybox-static initramfs whose /init mounts proc, sysfs and devtmpfs and runs a
+DIR/vmlinuz, the same kernel uncompressed as DIR/vmlinux (it boots through its PVH note without running the
+decompressor: the quicker start where ring-0 guest code is slow, as under kvm_pvm), and DIR/initrd.gz, a busybox-static initramfs whose /init mounts proc, sysfs and devtmpfs and runs a
 shell on the console ('poweroff -f' ends it). The .debs are cached in DIR/debs. Needs apt-get, apt-cache and
 dpkg-deb; 'apt-get update' (root) only if the package lists are empty.
 
@@ -47,7 +48,7 @@ export const guest: Command = {
         '',
         `  npx kemu run --kernel ${shown(g.kernel)} --initrd ${shown(g.initrd)} --append "console=ttyS0" -m 512M`,
         '',
-        "In the guest, 'poweroff -f' ends the run.",
+        `(or --kernel ${shown(g.vmlinux)}: the same kernel uncompressed). In the guest, 'poweroff -f' ends the run.`,
         '',
       ].join('\n'),
     );

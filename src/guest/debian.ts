@@ -5,18 +5,15 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { GuestError } from './error.ts';
 import { buildInitramfs } from './initramfs.js';
+import { extractVmlinux } from './vmlinux.ts';
+
+export { GuestError };
 
 export const KERNEL_METAPACKAGE = 'linux-image-amd64';
 export const BUSYBOX_PACKAGE = 'busybox-static';
 
-/** Something the host cannot do (no apt, no lists, a failed download): one line for the user. */
-export class GuestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GuestError';
-  }
-}
 
 export interface DebianGuestOptions {
   /** Where vmlinuz and initrd.gz go; downloaded .debs are cached in DIR/debs. */
@@ -26,7 +23,10 @@ export interface DebianGuestOptions {
 }
 
 export interface DebianGuest {
+  /** The bzImage. */
   kernel: string;
+  /** The same kernel uncompressed (boots through its PVH note, without the decompressor). */
+  vmlinux: string;
   initrd: string;
   kernelPackage: string;
 }
@@ -135,11 +135,15 @@ export function fetchDebianGuest(opts: DebianGuestOptions): DebianGuest {
 
     const kernel = join(dir, 'vmlinuz');
     const initrd = join(dir, 'initrd.gz');
-    writeFileSync(kernel, readFileSync(join(tmp, 'boot', vmlinuz[0]!)));
+    const image = new Uint8Array(readFileSync(join(tmp, 'boot', vmlinuz[0]!)));
+    writeFileSync(kernel, image);
     log(`wrote ${kernel} (${vmlinuz[0]})`);
+    const vmlinux = join(dir, 'vmlinux');
+    writeFileSync(vmlinux, extractVmlinux(image));
+    log(`wrote ${vmlinux} (uncompressed)`);
     writeFileSync(initrd, buildInitramfs({ busybox }));
     log(`wrote ${initrd}`);
-    return { kernel, initrd, kernelPackage };
+    return { kernel, vmlinux, initrd, kernelPackage };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
