@@ -210,6 +210,7 @@ export const run: Command = {
       } finally {
         console.close();
       }
+      if (fallbacks > 1) process.stderr.write(`kemu: the software CPU ran ${fallbacks} instructions KVM could not emulate\n`);
       const dump = str('--dump-state');
       if (dump) writeFileSync(dump, JSON.stringify(stateToJson(guest.vcpu.getState()), null, 2) + '\n');
       return report(result, guest.name);
