@@ -262,6 +262,63 @@ describe('guests under the JIT', () => {
     expect(jits[0]!.jit!.stats.misses).toBeGreaterThan(0);
   });
 
+  it('indirect exits with many targets find the next block in the jump cache, not the run loop', () => {
+    const { ref, jits } = agree(asm(`
+      .globl _start
+      _start:
+        xor %ebx, %ebx
+        mov $4000, %ecx
+      1: mov %ecx, %eax
+        and $15, %eax
+        lea table(%rip), %rdx
+        call *(%rdx,%rax,8)
+        dec %ecx
+        jnz 1b
+        mov %bl, %al
+        out %al, $0xf4
+      f0: add $1, %ebx
+        ret
+      f1: add $2, %ebx
+        ret
+      f2: add $3, %ebx
+        ret
+      f3: add $4, %ebx
+        ret
+      f4: add $5, %ebx
+        ret
+      f5: add $6, %ebx
+        ret
+      f6: add $7, %ebx
+        ret
+      f7: add $8, %ebx
+        ret
+      f8: add $9, %ebx
+        ret
+      f9: add $10, %ebx
+        ret
+      f10: add $11, %ebx
+        ret
+      f11: add $12, %ebx
+        ret
+      f12: add $13, %ebx
+        ret
+      f13: add $14, %ebx
+        ret
+      f14: add $15, %ebx
+        ret
+      f15: add $16, %ebx
+        ret
+      .data
+      .balign 8
+      table: .quad f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15
+    `));
+    expect(ref.r).toMatchObject({ kind: 'exit' });
+    // 4000 calls through one site with 16 targets (the site's own prediction gives up after a few misses)
+    const stats = jits[0]!.jit!.stats;
+    expect(stats.misses).toBeLessThan(40);
+    expect(stats.entries).toBeLessThan(200);
+  });
+
   it('an indirect exit to a remapped code page (INVLPG) runs the new code', () => {
     const elf = buildKernel(`
       .globl _start

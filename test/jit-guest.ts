@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { Machine, type RunResult } from '../src/machine/machine.ts';
 import { enableJit, type Jit } from '../src/jit/compiler.ts';
 import { buildKernel } from './loader-build.ts';
+import { JUMP_CACHE_OFFSET } from '../src/cpu/cpu.ts';
 
 export interface GuestRun {
   r: RunResult | string;
@@ -32,7 +33,9 @@ export function boot(elf: Uint8Array, threshold: number | null, maxInsns = 5_000
   const st = m.cpu.getState();
   st.msrs.delete(0x10); // the TSC follows host time
   const state = JSON.stringify(st, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v instanceof Map ? [...v] : v));
-  return { r, out: Buffer.from(out).toString(), icount: m.cpu.icount, state, mem: new Uint8Array(m.cpu.memory.memory.buffer).slice(), jit };
+  // memory: everything but the jump cache, which only the JIT uses
+  return { r, out: Buffer.from(out).toString(), icount: m.cpu.icount, state,
+    mem: new Uint8Array(m.cpu.memory.memory.buffer).slice(0, m.cpu.stateBase + JUMP_CACHE_OFFSET), jit };
 }
 
 /**

@@ -22,8 +22,16 @@ import { fpuReset } from './fpu/regs.ts';
 /** Thrown through a running block when it writes to its own code (see Cpu.codeWritten). */
 const SMC_RESTART = { smcRestart: true };
 
-/** Bytes the CPU needs after guest RAM in the memory (state block + TLB). */
-export const CPU_EXTRA_BYTES = L.STATE_SIZE + TLB_SIZE;
+/**
+ * The JIT's jump cache after the TLB (src/jit/jump-cache.ts): per entry the RIP (8 bytes) and mode word (4) of the
+ * compiled block its table slot holds.
+ */
+export const JUMP_CACHE_OFFSET = L.STATE_SIZE + TLB_SIZE;
+export const JUMP_CACHE_ENTRIES = 4096;
+export const JUMP_CACHE_ENTRY = 16;
+
+/** Bytes the CPU needs after guest RAM in the memory (state block, TLB, jump cache). */
+export const CPU_EXTRA_BYTES = JUMP_CACHE_OFFSET + JUMP_CACHE_ENTRIES * JUMP_CACHE_ENTRY;
 
 /** What the board gives the CPU: port I/O and physical MMIO. */
 export interface CpuBus {

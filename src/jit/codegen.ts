@@ -71,10 +71,13 @@ export interface CodegenEnv {
   /**
    * Chaining through an exit to a computed RIP: a table slot for this exit (`slot`: its index in table 0, `id`: its
    * number for the miss handler), the function index of the miss handler `(id, lo, hi) -> 1 if it linked the slot
-   * to the block at hi:lo, else 0`, and a new mutable i64 global for the predicted target (initially
-   * non-canonical, so it never matches). Undefined: no chaining.
+   * to the block at hi:lo, else 0`, a new mutable i64 global for the predicted target (initially non-canonical,
+   * so it never matches), a new mutable i32 global counting the handler's calls (asked at most `maxTries` times),
+   * and the function index of the jump cache `(n, limit) -> n` (jump-cache.ts; -1: none). Undefined: no chaining.
    */
-  linkIndirect?(): { slot: number; id: number; miss: number; pred: number } | undefined;
+  linkIndirect?():
+    | { slot: number; id: number; miss: number; pred: number; tries: number; maxTries: number; jumpCache: number }
+    | undefined;
   /**
    * Helper `h` is implemented in wasm (same semantics, compiled from its IR): calling it does not leave wasm in
    * normal operation, so it does not stop chaining. It may still read and write the state block.
@@ -883,12 +886,19 @@ class Gen {
     c.op(W.if_).byte(VOID);
     c.get(nx).get(PARAM_LIMIT).i32(ic.slot).op(W.return_call_indirect).u32(type).u32(0);
     c.op(W.end);
+    // the handler relinks the slot a few times; an exit whose target keeps changing stops asking it
+    c.op(W.global_get).u32(ic.tries).i32(ic.maxTries).op(W.i32_lt_u);
+    c.op(W.if_).byte(VOID);
+    c.op(W.global_get).u32(ic.tries).i32(1).op(W.i32_add).op(W.global_set).u32(ic.tries);
     c.i32(ic.id).get(t).op(W.i32_wrap_i64).get(t).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
     c.op(W.call).u32(ic.miss);
     c.op(W.if_).byte(VOID);
     c.get(t).op(W.global_set).u32(ic.pred);
     c.get(nx).get(PARAM_LIMIT).i32(ic.slot).op(W.return_call_indirect).u32(type).u32(0);
     c.op(W.end);
+    c.op(W.end);
+    // the jump cache (RIP is stored): the block there if there is one, else back to the run loop
+    if (ic.jumpCache >= 0) c.get(nx).get(PARAM_LIMIT).op(W.return_call).u32(ic.jumpCache);
     c.op(W.end);
   }
 

@@ -24,7 +24,7 @@
 // Self-modifying code: compiled code may run several blocks per entry from the run loop, so before each call that
 // may write guest memory it sets a shared wasm global to its block's token and instruction index; Cpu.codeWritten
 // asks locate() which block and instruction wrote.
-import type { Block, BlockCompiler, Cpu } from '../cpu/cpu.ts';
+import { CPU_EXTRA_BYTES, type Block, type BlockCompiler, type Cpu } from '../cpu/cpu.ts';
 import type { Program } from '../cpu/ir/builder.ts';
 import { HELPERS } from '../cpu/ir/helpers.ts';
 import { Op } from '../cpu/ir/ops.ts';
@@ -33,6 +33,7 @@ import { generate, type CodegenEnv, type CodegenOptions } from './codegen.ts';
 import { Code, ModuleBuilder, Ty, W } from './wasm.ts';
 import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET } from '../cpu/mmu.ts';
 import { H_CC_FLAGS, buildCcFlags } from './cc-wasm.ts';
+import { JumpCache } from './jump-cache.ts';
 
 export interface JitOptions {
   /** Interpreter runs of a block before it is compiled (0: compile before the first run). */
@@ -66,8 +67,10 @@ export interface JitStats {
   modules: number;
   /** Exit slots linked to a compiled block. */
   links: number;
-  /** Indirect exits that missed their prediction. */
+  /** Indirect exits that missed their prediction and asked the JS handler. */
   misses: number;
+  /** Entries into compiled code from the run loop (what chaining and the jump cache save). */
+  entries: number;
   /** Blocks and modules evicted to keep the code cache within its budget. */
   evicted: number;
   evictedModules: number;
@@ -91,6 +94,8 @@ export class JitRuntime {
    * table shared by all modules made every Table.set and instantiation cost in proportion to the code cache).
    */
   readonly stub: Fn;
+  /** Where exits to computed RIPs look for the next block (jump-cache.ts). */
+  readonly jumpCache?: JumpCache;
   /** Slot ids in use (global across modules) and the freed ones. */
   slotIds = 0;
   private readonly free: number[] = [];
@@ -112,6 +117,11 @@ export class JitRuntime {
     const mb = new ModuleBuilder();
     mb.export('f', mb.func(mb.type([Ty.I32, Ty.I32], [Ty.I32]), [], new Uint8Array([0x20, 0x00, 0x0b])));
     this.stub = new WebAssembly.Instance(new WebAssembly.Module(mb.finish())).exports.f as Fn;
+    // (a CPU whose memory has no room for the jump cache, e.g. one built with a smaller reserve, goes without)
+    if (cpu.memory.memory.buffer.byteLength >= cpu.stateBase + CPU_EXTRA_BYTES) {
+      this.jumpCache = new JumpCache(cpu.memory.memory, cpu.stateBase, this.stub as BlockFn);
+      this.imports.jc = this.jumpCache.fn;
+    }
     this.imports.rd = (n: number, size: number, seg: number, lo: number, hi: number, w: number) => {
       cpu.icount = rt.base + n;
       return cpu.read(size, seg, lo, hi, w !== 0);
@@ -220,6 +230,9 @@ export class JitRuntime {
 
 const ty = (w: 32 | 64) => (w === 64 ? Ty.I64 : Ty.I32);
 
+/** Prediction misses after which an indirect exit is no longer relinked (see miss); the jump cache serves it. */
+const MAX_RELINKS = 8;
+
 /** A compiled block function: `n` instructions retired so far, chain while below `limit`; returns the new n. */
 export type BlockFn = (n: number, limit: number) => number;
 
@@ -304,7 +317,10 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
         useTable();
         // the prediction starts non-canonical: no RIP equals it
         const slot = slots.push(id) - 1;
-        return { slot, id, miss: imp('miss', [I, I, I], [I]), pred: mb.global(Ty.I64, true, 0, 0x80000000 | 0) };
+        return {
+          slot, id, miss: imp('miss', [I, I, I], [I]), pred: mb.global(Ty.I64, true, 0, 0x80000000 | 0),
+          tries: mb.global(Ty.I32, true, 0), maxTries: MAX_RELINKS + 1, jumpCache: rt.jumpCache ? imp('jc', [I, I], [I]) : -1,
+        };
       };
     }
     return generate(spec.prog, env, spec.opts);
@@ -440,14 +456,12 @@ interface SlotInfo {
   misses?: number;
 }
 
-/** Prediction misses after which an indirect exit is no longer relinked (see miss). */
-const MAX_RELINKS = 8;
 
 export class Jit implements BlockCompiler {
   readonly threshold: number;
   readonly rt: JitRuntime;
   readonly stats: JitStats = {
-    compiled: 0, dropped: 0, failed: 0, genMs: 0, wasmMs: 0, bytes: 0, modules: 0, links: 0, misses: 0,
+    compiled: 0, dropped: 0, failed: 0, genMs: 0, wasmMs: 0, bytes: 0, modules: 0, links: 0, misses: 0, entries: 0,
     evicted: 0, evictedModules: 0, liveModules: 0, liveBytes: 0, peakBytes: 0,
   };
   readonly maxCodeBytes: number;
@@ -662,7 +676,16 @@ export class Jit implements BlockCompiler {
       else this.wait(slot, key);
     }
     const fn = c.fn;
+    const jc = p.linkable && e.checked ? rt.jumpCache : undefined;
+    const ripLo = Number(p.rip & 0xffffffffn) | 0;
+    const ripHi = Number(p.rip >> 32n) | 0;
+    const mode = block.key % MODE_KEYS;
+    const checked = e.checked!;
+    const stats = this.stats;
     block.compiled = () => {
+      // the run loop found this block at its RIP: exits to a computed RIP will find it in the jump cache
+      jc?.fill(ripLo, ripHi, mode, checked, e);
+      stats.entries++;
       const base = cpu.icount;
       rt.base = base;
       mod.used = base;
@@ -767,6 +790,7 @@ export class Jit implements BlockCompiler {
     const e = this.entries.get(block);
     if (!e) return false;
     this.entries.delete(block);
+    this.rt.jumpCache?.clear(Number(e.rip & 0xffffffffn) | 0, e);
     this.rt.releaseToken(e.token);
     this.release(e.mod, block);
     const set = this.byKey.get(e.key);
