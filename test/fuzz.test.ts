@@ -8,6 +8,7 @@ import { baseState, CODE_BASE, Lane, TERMINATOR } from '../src/fuzz/env.ts';
 import { ALLOWED_FEATURES, EXCLUDED_MNEMONICS, qualifies, randomCase, randomInstruction, Rng } from '../src/fuzz/generator.ts';
 import { caseFromJson, caseToJson, compareResults, Pair, runCampaign, type Divergence } from '../src/fuzz/runner.ts';
 import { formatDivergence } from '../src/cli/fuzz.ts';
+import { classify } from '../src/fuzz/known.ts';
 import { main } from '../src/cli/main.ts';
 
 const kvm = probeKvm();
@@ -155,6 +156,35 @@ describe.skipIf(!kvm.ok)('fuzz campaign against the hardware' + why, () => {
       pair.close();
     }
   }, 60_000);
+
+  it('kvm_pvm classes match the divergences they were proven on, and not their neighbours', () => {
+    const pair = new Pair('kvm');
+    const regs = (r: Record<number, string>) => Array.from({ length: 16 }, (_, i) => r[i] ?? (i === 4 ? '0x40800' : '0x0'));
+    const classOf = (code: string, r: Record<number, string>, patch?: [number, string][]) => {
+      const c = caseFromJson(JSON.stringify({ code, gpr: regs(r), rflags: '0x202', data: 0, ...(patch ? { patch } : {}) }));
+      const x = pair.run(c);
+      const diff = compareResults(x.ref, x.dut, { flagMask: 0 }, x.rip);
+      return diff.length ? (classify(c, x.ref, x.dut, diff)?.name ?? 'new') : 'same';
+    };
+    const all = { 0: '0xffffffff', 2: '0xffffffff' };
+    const header = (bv: string): [number, string][] => [[24, '801f0000ffff0000'], [512, bv + '0'.repeat(112)]];
+    try {
+      // the host's XCR0 under kvm: XSAVE/XSAVEC asked for more than x87|SSE, XRSTOR of an AVX header, a #PF past 576 bytes
+      expect(classOf('0fae27', { ...all, 7: '0x40000' })).toBe('pvm-host-xcr0'); // xsave [rdi]
+      expect(classOf('0fc727', { ...all, 7: '0x40000' })).toBe('pvm-host-xcr0'); // xsavec [rdi]
+      expect(classOf('0fae27', { 0: '0x5', 7: '0x40000' })).toBe('pvm-host-xcr0'); // x87+AVX: kvm saves MXCSR too
+      expect(classOf('0fae27', { ...all, 7: '0x43b00' })).toBe('pvm-host-xcr0'); // xsave [rdi], area to 0x4447f
+      expect(classOf('0fae2f', { 0: '0x3', 7: '0x40000' }, header('0400000000000000'))).toBe('pvm-host-xcr0'); // xrstor
+      // asked for x87|SSE only: no difference
+      expect(classOf('0fae27', { 0: '0x3', 7: '0x40000' })).toBe('same');
+      expect(classOf('0fae2f', { 0: '0x3', 7: '0x40000' }, header('0200000000000000'))).toBe('same');
+      // misaligned: kvm completes, kemu (as the CPU natively) #GP; aligned FXSAVE agrees
+      expect(classOf('0fae07', { 7: '0x40008' })).toBe('pvm-xsave-align'); // fxsave [rdi]
+      expect(classOf('0fae07', { 7: '0x40010' })).toBe('same');
+    } finally {
+      pair.close();
+    }
+  });
 
   it('kemu fuzz --replay shows a case on both backends', async () => {
     const out: string[] = [];

@@ -8,7 +8,7 @@ import * as L from '../layout.ts';
 import {
   B, ES, EXC, FCS, FDS, abridge, fninit, fullTagWord, phys, rd16, rd64, readPhys, setFtw, wr16, wr64, writePhys,
 } from './regs.ts';
-import { probeRead, probeWrite, readBytes, writeBytes, type Area } from './mem.ts';
+import { firstLast, probeRead, probeWrite, readBytes, writeBytes, type Area } from './mem.ts';
 
 /** FCW bits that hold state: bit 6 reads as 1, bits 7 and 13-15 as 0. */
 export const fcwValue = (v: number): number => (v & 0x1f3f) | 0x40;
@@ -116,6 +116,8 @@ export const H_ENV = defineHelper('x87_env', [32, 64], 0, true, (h, c, ea) => {
   const a: Area = { seg: (code >> 4) & 7, ea: ea as bigint, asz: (code >> 8) & 15 };
   const n = envSize(size16);
   const len = op >= Env.SAVE ? n + 80 : n;
+  // the image is checked by its first field (FCW: 2 or 4 bytes), then its last byte
+  const probes = firstLast(len, size16 ? 2 : 4);
   buf.fill(0);
   if (op === Env.STENV || op === Env.SAVE) {
     buildEnv(h, buf, size16, real);
@@ -127,7 +129,7 @@ export const H_ENV = defineHelper('x87_env', [32, 64], 0, true, (h, c, ea) => {
         dv.setUint16(8, v.se, true);
       }
     }
-    probeWrite(h, a, len);
+    probeWrite(h, a, probes);
     writeBytes(h, a, buf, 0, len);
     // FNSTENV then masks every exception; FNSAVE re-initialises
     if (op === Env.STENV) {
@@ -137,7 +139,7 @@ export const H_ENV = defineHelper('x87_env', [32, 64], 0, true, (h, c, ea) => {
     else fninit(h);
     return;
   }
-  probeRead(h, a, len);
+  probeRead(h, a, probes);
   readBytes(h, a, buf, 0, len);
   loadEnv(h, buf, size16, real);
   if (op === Env.RSTOR) {

@@ -1,13 +1,14 @@
 // FXSAVE/FXRSTOR and XSAVE/XSAVEOPT/XSAVEC/XRSTOR as helpers, XSETBV's checks. XCR0 supports x87 and SSE (bits 0
-// and 1; no AVX). XINUSE (inUse below) decides XSTATE_BV; XSAVEOPT saves like XSAVE (no modified optimisation);
-// XSAVEC leaves components in their initial configuration unwritten (the init optimisation, as this CPU does).
+// and 1; no AVX). XINUSE (inUse below) decides XSTATE_BV; XSAVEOPT and XSAVEC leave components in their initial
+// configuration unwritten (the init optimisation, as this CPU does; XSAVEOPT has no modified optimisation here).
 import { defineHelper } from '../ir/helpers.ts';
 import type { IrHost } from '../ir/interp.ts';
 import * as L from '../layout.ts';
 import { GuestFault, Vec } from '../fault.ts';
+import { ModeBits } from '../mode.ts';
 import { MXCSR_MASK_VALUE, rd16, rd32, rd64, wr64 } from './regs.ts';
 import { initX87, initXmm, restoreImage, saveImage } from './image.ts';
-import { probeRead, probeWrite, readBytes, writeBytes, type Area } from './mem.ts';
+import { firstLast, probeRead, probeWrite, readBytes, writeBytes, type Area, type Probes } from './mem.ts';
 
 /** XCR0 bits the model supports. */
 export const XCR0_SUPPORTED = 3n;
@@ -21,12 +22,23 @@ export const enum XOp {
 }
 
 const img = new Uint8Array(XSAVE_SIZE);
+/** FXSAVE/FXRSTOR check their 512 bytes last byte first (a #PF reports the last byte when both pages fault). */
+const FX_PROBES: Probes = [[511, 1], [0, 1]];
+const XSAVE_PROBES = firstLast(XSAVE_SIZE);
+/** XRSTOR: the first byte, then the header (whose 64-byte block holds the area's last byte: the same page). */
+const XRSTOR_PROBES: Probes = [[0, 1], [512, 1], [XSAVE_SIZE - 1, 1]];
 
 function area(h: IrHost, code: number, ea: bigint, align: number): Area {
   const seg = code & 7;
   const mode64 = (code & 0x200) !== 0;
   const base = mode64 && seg < 4 ? 0n : rd64(h, L.segOff(seg) + L.SEG_BASE);
-  if (BigInt.asUintN(64, base + ea) & BigInt(align - 1)) throw new GuestFault(Vec.GP, 0);
+  const lin = BigInt.asUintN(64, base + ea);
+  // FXSAVE/FXRSTOR with alignment checks on (CR0.AM, EFLAGS.AC, CPL 3): a canonical linear address that is not
+  // 4-byte aligned raises #AC(0), ahead of the 16-byte #GP (this CPU, natively: test/cpu-xsave-fault.test.ts; the
+  // XSAVE family raises #GP)
+  const canonical = !mode64 || lin >> 47n === 0n || lin >> 47n === 0x1ffffn;
+  if (align === 16 && rd32(h, L.MODE) & ModeBits.AC && lin & 3n && canonical) throw new GuestFault(Vec.AC, 0);
+  if (lin & BigInt(align - 1)) throw new GuestFault(Vec.GP, 0);
   return { seg, ea, asz: (code >> 4) & 15 };
 }
 
@@ -57,7 +69,7 @@ export const H_XSTATE = defineHelper('x87_xstate', [32, 64], 0, true, (h, c, e) 
   switch (op) {
     case XOp.FXSAVE: {
       const a = area(h, code, ea, 16);
-      probeWrite(h, a, 512);
+      probeWrite(h, a, FX_PROBES);
       const sse = (rd32(h, L.CR4) & CR4_OSFXSR) !== 0;
       saveImage(h, img, { rexW, xmmRegs, pointersOnlyOnError: true, mxcsr: sse, xmm: sse });
       writeBytes(h, a, img, 0, 24);
@@ -68,7 +80,7 @@ export const H_XSTATE = defineHelper('x87_xstate', [32, 64], 0, true, (h, c, e) 
     }
     case XOp.FXRSTOR: {
       const a = area(h, code, ea, 16);
-      probeRead(h, a, 512);
+      probeRead(h, a, FX_PROBES);
       readBytes(h, a, img, 0, 512);
       const sse = (rd32(h, L.CR4) & CR4_OSFXSR) !== 0;
       if (sse && new DataView(img.buffer).getUint32(24, true) & ~MXCSR_MASK_VALUE) throw new GuestFault(Vec.GP, 0);
@@ -80,7 +92,7 @@ export const H_XSTATE = defineHelper('x87_xstate', [32, 64], 0, true, (h, c, e) 
     case XOp.XSAVEC: {
       const a = area(h, code, ea, 64);
       const rfbm = requested(h);
-      probeWrite(h, a, XSAVE_SIZE);
+      probeWrite(h, a, XSAVE_PROBES);
       const dv = new DataView(img.buffer);
       const used = BigInt(rfbm & inUse(h, op === XOp.XSAVEC));
       if (op === XOp.XSAVEC) {
@@ -92,13 +104,14 @@ export const H_XSTATE = defineHelper('x87_xstate', [32, 64], 0, true, (h, c, e) 
         dv.setBigUint64(512, (old & ~BigInt(rfbm)) | used, true);
       }
       saveImage(h, img, { rexW, xmmRegs, pointersOnlyOnError: true });
-      // XSAVEC saves only components in use (MXCSR with SSE); XSAVE/XSAVEOPT every requested one
-      const save = op === XOp.XSAVEC ? Number(used) : rfbm;
+      // XSAVEC and XSAVEOPT save only components in use (the init optimisation), XSAVE every requested one. MXCSR
+      // (and MXCSR_MASK) goes with SSE, for XSAVEOPT whether in use or not (the optimisations leave it alone).
+      const save = op === XOp.XSAVE ? rfbm : Number(used);
       if (save & 1) {
         writeBytes(h, a, img, 0, 24);
         writeBytes(h, a, img, 32, 160);
       }
-      if (save & 2) writeBytes(h, a, img, 24, 32);
+      if ((op === XOp.XSAVEOPT ? rfbm : save) & 2) writeBytes(h, a, img, 24, 32);
       if (save & 2) writeBytes(h, a, img, 160, xmmEnd);
       writeBytes(h, a, img, 512, op === XOp.XSAVEC ? 528 : 520);
       return;
@@ -106,7 +119,7 @@ export const H_XSTATE = defineHelper('x87_xstate', [32, 64], 0, true, (h, c, e) 
     case XOp.XRSTOR: {
       const a = area(h, code, ea, 64);
       const rfbm = requested(h);
-      probeRead(h, a, XSAVE_SIZE);
+      probeRead(h, a, XRSTOR_PROBES);
       readBytes(h, a, img, 0, XSAVE_SIZE);
       const dv = new DataView(img.buffer);
       const xstate = dv.getBigUint64(512, true);

@@ -3,6 +3,7 @@
 //
 // Checks: FXSAVE/FXRSTOR are x87 instructions for CR0.EM/TS (#NM); the XSAVE family raises #UD with CR4.OSXSAVE = 0
 // and #NM with CR0.TS = 1 (CR0.EM does not matter); alignment #GP(0) (16 / 64 bytes) in the helper.
+import { Pfx } from '../../decoder/types.ts';
 import { Op } from '../ir/ops.ts';
 import type { T32, T64 } from '../ir/builder.ts';
 import * as L from '../layout.ts';
@@ -28,8 +29,15 @@ function raiseOn(t: Translator, off: number, mask: number, ifZero: boolean, vec:
 
 const osxsave = (t: Translator) => raiseOn(t, L.CR4, CR4_OSXSAVE, true, Vec.UD);
 
+/** Legacy prefixes that make the NP (no-prefix) encodings #UD. */
+const NP_PREFIXES = Pfx.OPSIZE | Pfx.REP | Pfx.REPNE;
+
 function xstate(op: XOp) {
   return (t: Translator) => {
+    // XSAVEC is NP 0F C7 /4: with a 66/F2/F3 prefix it is #UD, ahead of the other checks (this CPU natively:
+    // test/cpu-fuzz-found.test.ts). The decoder keeps decoding it, as objdump does ('data16 xsavec'); the 0F AE
+    // forms are #UD with those prefixes in the decoder's table already, objdump agreeing there.
+    if (op === XOp.XSAVEC && t.i.prefixes & NP_PREFIXES) return t.fault(Vec.UD);
     if (op === XOp.FXSAVE || op === XOp.FXRSTOR) fpuGuard(t, 'x87');
     else {
       osxsave(t);
