@@ -6,6 +6,27 @@ import { buildKernel } from './loader-build.ts';
 import { CALLS_GUEST, HELLO64_GUEST } from './smoke-guests.ts';
 import { buildCGuest } from './jit-cguest.ts';
 
+/**
+ * Guest code mapping linear 0x200000-0x3fffff through a 4 KiB page table `pt` (identity, except linear 0x300000 ->
+ * physical 0x210000), installed in the loader's page directory, TLB flushed.
+ */
+const MAP_300000 = `
+        lea pt(%rip), %rdi
+        mov $0x200003, %eax
+        mov $512, %ecx
+      0: mov %rax, (%rdi)
+        add $8, %rdi
+        add $0x1000, %rax
+        loop 0b
+        lea pt(%rip), %rdi
+        movq $0x210003, 256*8(%rdi)
+        lea pt(%rip), %rax
+        or $3, %rax
+        mov %rax, 0xb008
+        mov %cr3, %rax
+        mov %rax, %cr3
+`;
+
 describe('guests under the JIT', () => {
   it('prints over COM1 and exits (cpu-smoke guest)', () => {
     const { ref } = agree(asm(HELLO64_GUEST));
@@ -173,20 +194,7 @@ describe('guests under the JIT', () => {
     const elf = buildKernel(`
       .globl _start
       _start:
-        lea pt(%rip), %rdi
-        mov $0x200003, %eax
-        mov $512, %ecx
-      0: mov %rax, (%rdi)
-        add $8, %rdi
-        add $0x1000, %rax
-        loop 0b
-        lea pt(%rip), %rdi
-        movq $0x210003, 256*8(%rdi)
-        lea pt(%rip), %rax
-        or $3, %rax
-        mov %rax, 0xb008
-        mov %cr3, %rax
-        mov %rax, %cr3
+${MAP_300000}
         lea back(%rip), %r14
         xor %ebx, %ebx
         mov $1000, %ecx
@@ -323,20 +331,7 @@ describe('guests under the JIT', () => {
     const elf = buildKernel(`
       .globl _start
       _start:
-        lea pt(%rip), %rdi
-        mov $0x200003, %eax
-        mov $512, %ecx
-      0: mov %rax, (%rdi)
-        add $8, %rdi
-        add $0x1000, %rax
-        loop 0b
-        lea pt(%rip), %rdi
-        movq $0x210003, 256*8(%rdi)
-        lea pt(%rip), %rax
-        or $3, %rax
-        mov %rax, 0xb008
-        mov %cr3, %rax
-        mov %rax, %cr3
+${MAP_300000}
         mov $0x300000, %r13
         xor %ebx, %ebx
         mov $1000, %ecx
