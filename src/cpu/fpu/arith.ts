@@ -2,8 +2,9 @@
 // with the x87's special-operand rules (NaN propagation, invalid operations, division by zero, denormal operands).
 // Each returns the result, or null when an unmasked exception stops the instruction (no result is written); the
 // flags it raised are in X.
+import type { IrHost } from '../ir/interp.ts';
 import type { F80 } from './regs.ts';
-import { DE, IE, ZE } from './regs.ts';
+import { B, C1, DE, ES, EXC, IE, SF, ZE, fsw, setFsw } from './regs.ts';
 import { Cls, RF, bitLen, classify, exact, indefinite, inf80, isNaN80, quiet, roundTo80, zero80 } from './f80.ts';
 
 /** Flags the current instruction raised (FSW exception bits) and its C1 result. */
@@ -27,6 +28,25 @@ export function setCw(fcw: number): void {
 export function raise(f: number): boolean {
   X.exc |= f;
   return (f & ~CW.masks & (IE | DE | ZE)) !== 0;
+}
+
+/**
+ * Writes the raised flags to FSW: C1 from X.c1 (unless `keepC1`), the condition bits in `ccMask` from `cc`, the
+ * exception flags, and ES/B when a raised flag is unmasked.
+ */
+export function commit(h: IrHost, ccMask = 0, cc = 0, keepC1 = false): void {
+  let s = fsw(h);
+  const m = ccMask | (keepC1 ? 0 : C1);
+  s = (s & ~m) | (cc & ccMask) | (keepC1 ? 0 : X.c1 ? C1 : 0) | X.exc;
+  if (X.exc & ~CW.masks & EXC) s |= ES | B;
+  setFsw(h, s);
+}
+
+/** A stack overflow (push onto a valid register) or underflow (empty operand): IE|SF, C1; true when IE is masked. */
+export function stackFault(overflow: boolean): boolean {
+  X.exc |= IE | SF;
+  X.c1 = overflow ? 1 : 0;
+  return (CW.masks & IE) !== 0;
 }
 
 /**

@@ -10,11 +10,11 @@ import { defineHelper } from '../ir/helpers.ts';
 import type { IrHost } from '../ir/interp.ts';
 import * as L from '../layout.ts';
 import {
-  B, C0, C1, C2, C3, DE, ES, EXC, IE, PE, SF, fcw, fsw, isEmpty, phys, pop, push, rd16, rd32, rd64, readPhys, readSt,
-  setFsw, setTop, setValid, stEmpty, top, wr16, wr32, wr64, writeSt, type F80,
+  B, C0, C1, C2, C3, DE, ES, IE, PE, fcw, isEmpty, phys, pop, push, rd16, rd32, rd64, readPhys, readSt,
+  setTop, setValid, stEmpty, top, wr16, wr32, wr64, writeSt, type F80,
 } from './regs.ts';
 import { Cls, FMT32, FMT64, FROM, TO, classify, exact, fromBits, indefBits, indefinite, isNaN80, quiet, toBits, zero80 } from './f80.ts';
-import { CW, X, add, div, mul, raise, resetX, setCw } from './arith.ts';
+import { CW, X, add, commit, div, mul, raise, resetX, setCw, stackFault } from './arith.ts';
 import { BCD, RI, bcdToF80, compare, intToF80, roundInt, toBcd } from './convert.ts';
 import { fprem, frndint, fscale, fsqrt, fxtract } from './ops2.ts';
 import { ZF, PF, CF } from '../frontend/flags.ts';
@@ -30,24 +30,6 @@ function begin(h: IrHost): void {
   setCw(fcw(h));
 }
 
-/**
- * Writes the raised flags to FSW: C1 from X.c1 (unless `keepC1`), the condition bits in `ccMask` from `cc`, the
- * exception flags, and ES/B when a raised flag is unmasked.
- */
-function commit(h: IrHost, ccMask = 0, cc = 0, keepC1 = false): void {
-  let s = fsw(h);
-  const m = ccMask | (keepC1 ? 0 : C1);
-  s = (s & ~m) | (cc & ccMask) | (keepC1 ? 0 : X.c1 ? C1 : 0) | X.exc;
-  if (X.exc & ~CW.masks & EXC) s |= ES | B;
-  setFsw(h, s);
-}
-
-/** A stack overflow (push onto a valid register) or underflow (empty operand): IE|SF, C1; true when IE is masked. */
-function stackFault(overflow: boolean): boolean {
-  X.exc |= IE | SF;
-  X.c1 = overflow ? 1 : 0;
-  return (CW.masks & IE) !== 0;
-}
 
 /** ST(7) holds a value: a push would overflow. */
 const pushOverflows = (h: IrHost): boolean => !isEmpty(h, (top(h) - 1) & 7);

@@ -6,9 +6,9 @@
 // invalid and divide-by-zero cases) follow the SDM exactly. Every other x87 result in kemu is exact (f80.ts).
 import { defineHelper } from '../ir/helpers.ts';
 import type { IrHost } from '../ir/interp.ts';
-import { B, C1, C2, DE, ES, EXC, IE, PE, SF, ZE, fcw, fsw, isEmpty, pop, push, readSt, setFsw, stEmpty, top, writeSt, type F80 } from './regs.ts';
+import { C1, C2, DE, IE, PE, ZE, fcw, isEmpty, pop, push, readSt, stEmpty, top, writeSt, type F80 } from './regs.ts';
 import { Cls, FMT64, RF, bitLen, classify, exact, fromBits, indefinite, inf80, roundTo80, toBits } from './f80.ts';
-import { CW, X, denormalCheck, nanResult, raise, resetX, setCw } from './arith.ts';
+import { CW, X, commit, denormalCheck, nanResult, raise, resetX, setCw, stackFault } from './arith.ts';
 
 export const enum T {
   F2XM1, FYL2X, FYL2XP1, FPTAN, FPATAN, FSIN, FCOS, FSINCOS,
@@ -29,18 +29,8 @@ function f80(x: number): F80 {
 /** |x| >= 2^63 (or infinite/NaN): outside FSIN/FCOS/FPTAN's range. */
 const outOfRange = (v: F80): boolean => (v.se & 0x7fff) >= 0x3fff + 63;
 
-function commit(h: IrHost, c2: boolean): void {
-  let s = fsw(h) & ~(C1 | C2);
-  s |= X.exc | (c2 ? C2 : 0) | (X.c1 ? C1 : 0);
-  if (X.exc & ~CW.masks & EXC) s |= ES | B;
-  setFsw(h, s);
-}
-
-function stackFault(overflow: boolean): boolean {
-  X.exc |= IE | SF;
-  X.c1 = overflow ? 1 : 0;
-  return (CW.masks & IE) !== 0;
-}
+/** The flags to FSW, with C2 set or cleared (commit for the transcendentals). */
+const done = (h: IrHost, c2: boolean): void => commit(h, C2, c2 ? C2 : 0);
 
 /** Result of a one-operand function of ST0 with PE (a non-trivial result is taken as inexact). */
 function result(x: number, exact: boolean): F80 {
@@ -64,7 +54,7 @@ export const H_TRANS = defineHelper('x87_trans', [32], 0, false, (h, c) => {
         if (pushes && isEmpty(h, (top(h) - 1) & 7)) push(h, indefinite());
       }
     }
-    return commit(h, false);
+    return done(h, false);
   }
   const a = readSt(h, 0);
   const ca = classify(a);
@@ -77,29 +67,29 @@ export const H_TRANS = defineHelper('x87_trans', [32], 0, false, (h, c) => {
       writeSt(h, 1, r);
       pop(h);
     }
-    return commit(h, false);
+    return done(h, false);
   }
   if ((op === T.FPTAN || op >= T.FSIN) && ca === Cls.Normal && outOfRange(a)) {
-    return commit(h, true); // out of range: C2 = 1, ST0 unchanged
+    return done(h, true); // out of range: C2 = 1, ST0 unchanged
   }
   if (pushes && !isEmpty(h, (top(h) - 1) & 7)) {
     if (stackFault(true)) {
       writeSt(h, 0, indefinite());
       push(h, indefinite());
     }
-    return commit(h, false);
+    return done(h, false);
   }
   let r = nanResult(a, ca, null, Cls.Normal);
   let r2: F80 | null | undefined = r;
   if (r === undefined) {
     const res = oneOperand(op, a, ca);
-    if (res === null) return commit(h, false);
+    if (res === null) return done(h, false);
     [r, r2] = res;
   }
-  if (r === null) return commit(h, false);
+  if (r === null) return done(h, false);
   writeSt(h, 0, r);
   if (pushes && r2) push(h, r2);
-  commit(h, false);
+  done(h, false);
 });
 
 /**
