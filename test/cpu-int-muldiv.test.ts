@@ -1,13 +1,9 @@
 // mul/imul/div/idiv against this machine's CPU (the native oracle), including #DE and AMD's flag results.
 import { describe, expect, it } from 'vitest';
+import { bytesOf } from './cpu-sse-util.ts';
 import { DATA, Oracle, PTR, REGS, Rng, biased, edgeValues, report, withGarbage, NATIVE_ORACLE } from './util/oracle.ts';
 
 const SIZES = [1, 2, 4, 8] as const;
-const le = (v: bigint, n: number) => {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = Number((v >> BigInt(8 * i)) & 0xffn);
-  return b;
-};
 
 describe.skipIf(!NATIVE_ORACLE.ok)('multiply and divide (native oracle)', () => {
   it('mul and one-operand imul, register and memory sources', () => {
@@ -38,7 +34,7 @@ describe.skipIf(!NATIVE_ORACLE.ok)('multiply and divide (native oracle)', () => 
       for (const f of forms) {
         const c = o.code(f);
         const edges = edgeValues(size * 8);
-        for (const x of edges) o.add(c, { regs: { rax: r.u64(), rbx: withGarbage(r, x, size * 8), rsi: DATA }, data: le(r.pick(edges), 8), flags: r.flags() });
+        for (const x of edges) o.add(c, { regs: { rax: r.u64(), rbx: withGarbage(r, x, size * 8), rsi: DATA }, data: bytesOf(r.pick(edges), 8), flags: r.flags() });
         for (let k = 0; k < 120; k++) o.add(c, { regs: { rax: biased(r, 64), rbx: biased(r, 64), rsi: DATA }, data: r.bytes(8), flags: r.flags() });
       }
     }
@@ -67,7 +63,7 @@ describe.skipIf(!NATIVE_ORACLE.ok)('multiply and divide (native oracle)', () => 
             ? { rax: withGarbage(r, (hi << 8n) | lo, 16), rbx: withGarbage(r, divisor, 8), rdx: r.u64() }
             : { rax: withGarbage(r, lo, size * 8), rdx: withGarbage(r, hi, size * 8), rbx: withGarbage(r, divisor, size * 8) };
           o.add(reg, { regs, flags: r.flags() });
-          if (k % 4 === 0) o.add(mem, { regs: { ...regs, rsi: DATA }, data: new Uint8Array([...r.bytes(4), ...le(divisor, 8)]), flags: r.flags() });
+          if (k % 4 === 0) o.add(mem, { regs: { ...regs, rsi: DATA }, data: new Uint8Array([...r.bytes(4), ...bytesOf(divisor, 8)]), flags: r.flags() });
         }
         // the classic overflows: MIN / -1, and 2^n-ish / 1
         const min = 1n << (bits - 1n);

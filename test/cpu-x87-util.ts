@@ -111,22 +111,6 @@ export function cw(r: Rng, unmask = 6): number {
   return masks | 0x40 | (pc << 8) | (rc << 10);
 }
 
-export function le(v: bigint, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = Number((BigInt.asUintN(n * 8, v) >> BigInt(8 * i)) & 0xffn);
-  return b;
-}
-
-/** Concatenates byte arrays. */
-export function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /**
  * The data area of a case: [0] the control word, [16] and [32] two extended values, [48] a binary64, [56] a
