@@ -198,23 +198,10 @@ export function analyse(p: Program, rip: number, loop?: { lo: number; hi: number
   const starts = opStarts(code);
   const n = starts.length;
   let ripTouched = false;
-  // bytes stored from the start before any observation, branch, label or memory access
+  // bytes stored from the start before any observation, branch, label or memory access (the top of the program)
   const topKilled = new Uint8Array(STATE_SIZE);
   const loaded = new Uint8Array(STATE_SIZE);
-  for (let i = 0; i < n; i++) {
-    const pc = starts[i]!;
-    const o = code[pc]!;
-    const kind = KIND[o]!;
-    if (kind === 1 || kind === 2) {
-      const size = SIZE[o]!;
-      const off = stateAccessOffset(code[pc + (kind === 1 ? 2 : 1)]!, size);
-      if (off < 0 || off + size > STATE_SIZE) continue;
-      for (let b = off; b < off + size; b++) {
-        if (kind === 1) loaded[b] = 1;
-        else if (!loaded[b]) topKilled[b] = 1;
-      }
-    } else if (kind !== 3 && o !== INSN) break;
-  }
+  let top = true;
   for (let i = 0; i < n; i++) {
     const pc = starts[i]!;
     const o = code[pc]!;
@@ -223,7 +210,12 @@ export function analyse(p: Program, rip: number, loop?: { lo: number; hi: number
       const size = SIZE[o]!;
       const off = stateAccessOffset(code[pc + (kind === 1 ? 2 : 1)]!, size);
       if (off < rip + 8 && off + size > rip) ripTouched = true;
-    }
+      if (!top || off < 0 || off + size > STATE_SIZE) continue;
+      for (let b = off; b < off + size; b++) {
+        if (kind === 1) loaded[b] = 1;
+        else if (!loaded[b]) topKilled[b] = 1;
+      }
+    } else if (kind !== 3 && o !== INSN) top = false;
   }
   const live = new Uint8Array(n);
   const uses = new Int32Array(p.widths.length);
