@@ -5,16 +5,12 @@ import { Machine } from '../src/machine/machine.ts';
 import { enableJit, type Jit } from '../src/jit/compiler.ts';
 import { buildKernel } from '../test/loader-build.ts';
 import { buildCGuest } from '../test/jit-cguest.ts';
+import { flag, num } from './args.ts';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const iters = opt('--iters', 2_000_000);
-const threshold = opt('--threshold', 10);
-const chaining = !args.includes('--no-chain');
-const batch = opt('--batch', 16);
+const iters = num('iters', 2_000_000);
+const threshold = num('threshold', 10);
+const chaining = !flag('no-chain');
+const batch = num('batch', 16);
 
 const GUESTS: Record<string, string> = {
   // register-only arithmetic: add/xor/shift/dec + a conditional branch (5 instructions per iteration)

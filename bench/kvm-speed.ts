@@ -15,20 +15,17 @@ import { loadKernel } from '../src/machine/loader/index.ts';
 import { ring3Prelude, sieveGuest } from '../test/accel-guests.ts';
 import { makeGuest, runGuest } from '../test/accel-harness.ts';
 import { buildKernel } from '../test/loader-build.ts';
+import { num } from './args.ts';
 import { CRunner } from './kvm-runner.ts';
 
 const TARGET = 1.25;
 const RAM = 64 << 20;
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
 
-const size = arg('size', 4 << 20);
-const rounds = arg('rounds', 100);
-const ioCount = arg('io', 100_000);
-const reps = arg('reps', 5);
+const size = num('size', 4 << 20);
+const rounds = num('rounds', 100);
+const ioCount = num('io', 100_000);
+const reps = num('reps', 5);
 
 function ioGuest(n: number): string {
   return `${ring3Prelude()}

@@ -17,15 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { fetchDebianGuest } from '../src/guest/debian.ts';
 import { DEFAULT_BANNER } from '../src/guest/initramfs.ts';
 import { extractVmlinux } from '../src/guest/vmlinux.ts';
+import { flag, opt } from './args.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const KEMU = join(here, '..', 'bin', 'kemu.mjs');
-const argv = process.argv.slice(2);
-const flag = (name: string) => argv.includes(`--${name}`);
-const opt = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : dflt;
-};
 const dir = opt('dir', process.env.KEMU_GUEST_DIR ?? join(tmpdir(), 'kemu-guest-debian'));
 const reps = Number(opt('reps', '1'));
 const limitS = Number(opt('limit', '300'));

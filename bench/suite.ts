@@ -19,15 +19,10 @@ import { Machine } from '../src/machine/machine.ts';
 import { enableJit, type JitStats } from '../src/jit/compiler.ts';
 import { probeKvm } from '../src/accel/kvm/accel.ts';
 import { makeGuest } from '../test/accel-harness.ts';
+import { flag, opt } from './args.ts';
 import { EMPTY, buildWorkload, workloads, type Workload } from './workloads.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const argv = process.argv.slice(2);
-const flag = (name: string) => argv.includes(`--${name}`);
-const opt = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : dflt;
-};
 const scale = Number(opt('scale', '1'));
 /** The interpreter runs the workloads at this fraction of their size (it is 10-100x slower); compared by MIPS. */
 const interpScale = Number(opt('interp-scale', '0.125'));
