@@ -230,7 +230,10 @@ export class JitRuntime {
 
 const ty = (w: 32 | 64) => (w === 64 ? Ty.I64 : Ty.I32);
 
-/** Prediction misses after which an indirect exit is no longer relinked (see miss); the jump cache serves it. */
+/**
+ * Prediction misses for which an indirect exit asks the handler to relink its slot (see miss); an exit whose target
+ * keeps changing (a return from a function with many callers) then goes to the jump cache without asking.
+ */
 const MAX_RELINKS = 8;
 
 /** A compiled block function: `n` instructions retired so far, chain while below `limit`; returns the new n. */
@@ -319,7 +322,7 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
         const slot = slots.push(id) - 1;
         return {
           slot, id, miss: imp('miss', [I, I, I], [I]), pred: mb.global(Ty.I64, true, 0, 0x80000000 | 0),
-          tries: mb.global(Ty.I32, true, 0), maxTries: MAX_RELINKS + 1, jumpCache: rt.jumpCache ? imp('jc', [I, I], [I]) : -1,
+          tries: mb.global(Ty.I32, true, 0), maxTries: MAX_RELINKS, jumpCache: rt.jumpCache ? imp('jc', [I, I], [I]) : -1,
         };
       };
     }
@@ -452,8 +455,6 @@ interface SlotInfo {
   /** What it points to now, or the key of the block it waits for. */
   target?: Entry;
   waitKey?: string;
-  /** Prediction misses of an indirect exit (relinking a table slot is costly: see miss). */
-  misses?: number;
 }
 
 
@@ -765,10 +766,6 @@ export class Jit implements BlockCompiler {
     this.stats.misses++;
     const s = this.slots[slot];
     if (!s) return 0;
-    // An exit whose target keeps changing (a return from a function with many callers) stays with the run loop:
-    // WebAssembly.Table.set costs far more than a lookup (it was half the time of a Linux boot).
-    s.misses = (s.misses ?? 0) + 1;
-    if (s.misses > MAX_RELINKS) return 0;
     const set = this.byKey.get(`${s.mode}:${(BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)}`);
     if (!set || !set.size) return 0;
     this.linkSlot(slot, this.pick(set, slot));
