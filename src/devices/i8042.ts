@@ -43,6 +43,8 @@ export const CMD_AUX_LOOP = 0xd3;
 export const CMD_AUX_SEND = 0xd4;
 export const CMD_RESET = 0xfe;
 
+/** The command byte after power-on: keyboard interrupt, system flag, scancode translation. */
+const CTR_RESET = CTR_SYS | CTR_KBDINT | CTR_XLATE;
 const KBD_ACK = 0xfa;
 const KBD_RESEND = 0xfe;
 const OUTPUT_PORT = 0x03; // A20 on, no reset
@@ -53,7 +55,7 @@ const KBD_WITH_PARAM = new Set([0xed, 0xf0, 0xf3]);
 /** The controller answers at two ports that are not adjacent (0x61-0x63 belong to others): register `dataPort`
  * at 0x60 and `commandPort` at 0x64. */
 export class I8042 {
-  private ctr = CTR_SYS | CTR_KBDINT | CTR_XLATE;
+  private ctr = CTR_RESET;
   private lastWasCommand = false;
   /** Bytes waiting for the guest at 0x60, each from the keyboard side or the aux side. */
   private out: { byte: number; aux: boolean }[] = [];
@@ -91,7 +93,7 @@ export class I8042 {
   ) {}
 
   reset(): void {
-    this.ctr = CTR_SYS | CTR_KBDINT | CTR_XLATE;
+    this.ctr = CTR_RESET;
     this.lastWasCommand = false;
     this.out = [];
     this.pendingCmd = this.pendingKbd = -1;
