@@ -327,6 +327,39 @@ ${MAP_300000}
     expect(stats.entries).toBeLessThan(200);
   });
 
+  it('blocks chain on after helpers (128-bit division, rep movs) and into a block straddling a page', () => {
+    const { ref, jits } = agree(asm(`
+      .globl _start
+      _start:
+        xor %ebx, %ebx
+        mov $3000, %r12d
+        jmp 1f
+      .balign 4096
+        .skip 4096 - 12
+      1: mov %r12, %rax
+        xor %edx, %edx
+        mov $7, %ecx
+        movabs $0x123456789, %r9   # (straddles the page boundary)
+        divq %rcx
+        add %rdx, %rbx
+        lea src(%rip), %rsi
+        lea dst(%rip), %rdi
+        mov $24, %ecx
+        rep movsb
+        add dst+8(%rip), %rbx
+        dec %r12d
+        jnz 1b
+        mov %bl, %al
+        out %al, $0xf4
+      .data
+      src: .quad 1, 2, 3
+      dst: .quad 0, 0, 0
+    `));
+    expect(ref.r).toMatchObject({ kind: 'exit' });
+    // 3000 trips; the run loop enters compiled code only until the blocks are compiled and linked
+    expect(jits[0]!.jit!.stats.entries).toBeLessThan(300);
+  });
+
   it('an indirect exit to a remapped code page (INVLPG) runs the new code', () => {
     const elf = buildKernel(`
       .globl _start

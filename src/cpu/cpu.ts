@@ -140,8 +140,17 @@ export class Cpu implements IrHost, MmuHost {
   private readonly pageBlocks = new Map<number, Set<Block>>();
   private s: number; // state base in i32 units
 
-  constructor(readonly memory: GuestMemory, readonly bus: CpuBus) {
+  /** The board's port I/O and MMIO; every access may raise an interrupt or stop the machine (breakChain). */
+  readonly bus: CpuBus;
+
+  constructor(readonly memory: GuestMemory, bus: CpuBus) {
     if (memory.extraSize < CPU_EXTRA_BYTES) throw new Error(`the CPU needs ${CPU_EXTRA_BYTES} bytes reserved after RAM`);
+    this.bus = {
+      ioRead: (port, size) => (this.breakChain(), bus.ioRead(port, size)),
+      ioWrite: (port, size, value) => (this.breakChain(), bus.ioWrite(port, size, value)),
+      mmioRead: (addr, size) => (this.breakChain(), bus.mmioRead(addr, size)),
+      mmioWrite: (addr, size, value) => (this.breakChain(), bus.mmioWrite(addr, size, value)),
+    };
     this.stateBase = memory.extraBase;
     this.ramSize = memory.ramSize;
     this.s = this.stateBase >> 2;
@@ -181,6 +190,19 @@ export class Cpu implements IrHost, MmuHost {
     this.set64(L.RIP, v);
   }
 
+  /** An interrupt or NMI is pending and could be taken now (at an instruction boundary outside any shadow). */
+  interruptible(): boolean {
+    return (this.nmiPending && !this.nmiBlocked) || (this.pendingIrq >= 0 && (this.get32(L.EFLAGS) & 0x200) !== 0);
+  }
+
+  /**
+   * Something the run loop checks between blocks may have changed (see L.CHAIN_BREAK): compiled code returns to
+   * it at the next block boundary instead of chaining on.
+   */
+  breakChain(): void {
+    this.i32[this.s + (L.CHAIN_BREAK >> 2)] = 1;
+  }
+
   /** Recomputes the mode word from CR0, EFER, EFLAGS, CS and SS (after anything that changes them). */
   updateMode(): void {
     const cr0 = this.get32(L.CR0);
@@ -197,7 +219,9 @@ export class Cpu implements IrHost, MmuHost {
     const ac = pe && cpl === 3 && (cr0 & (1 << 18)) !== 0 && (eflags & (1 << 18)) !== 0;
     const flags = (pe ? ModeBits.PE : 0) | (cr0 & 0x80000000 ? ModeBits.PG : 0) | (vm ? ModeBits.VM86 : 0) | (lma ? ModeBits.LMA : 0) |
       (ac ? ModeBits.AC : 0) | (eflags & 0x100 ? ModeBits.TF : 0);
-    this.set32(L.MODE, makeMode(code, stack, cpl, flags));
+    const mode = makeMode(code, stack, cpl, flags);
+    if (mode !== this.get32(L.MODE) || this.interruptible()) this.breakChain();
+    this.set32(L.MODE, mode);
   }
 
   get mode(): number {
@@ -311,6 +335,7 @@ export class Cpu implements IrHost, MmuHost {
 
   requestStop(): void {
     this.stopRequested = true;
+    this.breakChain();
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -415,6 +440,7 @@ export class Cpu implements IrHost, MmuHost {
     const r = at ? at.block : this.running;
     const done = at ? at.index + 1 : this.icount - this.runningStart; // instructions started in `r`
     const abandon = r !== undefined && r.pages.includes(page) && done < r.insns;
+    this.breakChain();
     const blocks = this.pageBlocks.get(page);
     if (blocks) {
       for (const b of blocks) this.dropBlock(b);
@@ -586,6 +612,7 @@ export class Cpu implements IrHost, MmuHost {
         this.onBlock?.(this.rip, b.prog);
         this.running = b;
         this.runningStart = this.icount;
+        this.i32[this.s + (L.CHAIN_BREAK >> 2)] = 0;
         if (b.compiled) b.compiled();
         else {
           const jit = this.jit;

@@ -17,6 +17,12 @@ export const EFLAGS = 168; // i32
 export const CPL = 172; // i32
 /** Translation mode word: code size and the bits that change how code decodes or runs (mode.ts). */
 export const MODE = 176; // i32
+/**
+ * Non-zero once JS code asked for the run loop while compiled code runs (Cpu.breakChain): a mode or paging change,
+ * device I/O (an interrupt, a stop request), HLT ... Compiled blocks chain on after a call out of wasm only while
+ * it is zero; the run loop clears it when it enters compiled code.
+ */
+export const CHAIN_BREAK = 180; // i32
 
 // Segment registers: ES CS SS DS FS GS LDTR TR, 24 bytes each.
 export const SEGS = 192;

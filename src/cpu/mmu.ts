@@ -102,6 +102,15 @@ export class Mmu {
   flushAll(): void {
     this.h.i32.fill(-1, this.tlb32, this.tlb32 + (TLB_SIZE >> 2));
     this.largeCached = false;
+    this.breakChain();
+  }
+
+  /**
+   * Compiled code must not chain on: a chain may have entered the running code's page without re-checking its
+   * mapping (see L.CHAIN_BREAK).
+   */
+  private breakChain(): void {
+    this.h.i32[this.s32 + (L.CHAIN_BREAK >> 2)] = 1;
   }
 
   /** Some TLB entry may come from a page larger than 4 KiB (INVLPG must then look for it). */
@@ -111,6 +120,7 @@ export class Mmu {
   flushNonGlobal(): void {
     const i32 = this.h.i32;
     const pge = (this.st32(L.CR4) & CR4_PGE) !== 0;
+    this.breakChain();
     for (let e = this.tlb32, end = this.tlb32 + (TLB_SIZE >> 2); e < end; e += TLB_ENTRY >> 2) {
       if (!pge || !(i32[e + 7]! & TLB_GLOBAL)) i32.fill(-1, e, e + 6);
     }
@@ -121,6 +131,11 @@ export class Mmu {
     const i32 = this.h.i32;
     const vlo = ((hi << 20) | (lo >>> 12)) | 0;
     const vhi = hi >>> 12;
+    // the page of the running code (RIP is in memory at helper calls)
+    const rlo = this.st32(L.RIP), rhi = this.st32(L.RIP + 4);
+    const rvlo = ((rhi << 20) | (rlo >>> 12)) | 0;
+    const rvhi = rhi >>> 12;
+    if (rvlo === vlo && rvhi === vhi) this.breakChain();
     for (let t = 0; t < 2; t++) {
       const e = this.tlb32 + ((t * TLB_ENTRIES + (vlo & (TLB_ENTRIES - 1))) * TLB_ENTRY >> 2);
       i32.fill(-1, e, e + 6);
@@ -133,7 +148,10 @@ export class Mmu {
       const k = i32[e] !== -1 || i32[e + 1] !== -1 ? 0 : i32[e + 2] !== -1 || i32[e + 3] !== -1 ? 2 : 4;
       const tlo = i32[e + k]!, thi = i32[e + k + 1]!;
       if (tlo === -1 && thi === -1) continue;
-      if (thi === vhi && tlo >>> (shift - 12) === vlo >>> (shift - 12)) i32.fill(-1, e, e + 6);
+      if (thi === vhi && tlo >>> (shift - 12) === vlo >>> (shift - 12)) {
+        i32.fill(-1, e, e + 6);
+        if (rvhi === vhi && rvlo >>> (shift - 12) === vlo >>> (shift - 12)) this.breakChain();
+      }
     }
   }
 

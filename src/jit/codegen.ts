@@ -24,8 +24,8 @@
 // - ldm/stm in 64-bit mode -> an inline software-TLB lookup (mmu.ts layout) with a call to the CPU's read/write
 //   methods on a miss, a page crossing or a non-canonical address; in other modes always the call for now;
 // - chaining: an exit to a known RIP may tail-call the next block through a table slot (env.link) when the
-//   instruction budget allows (`limit`, the second parameter) and this block called nothing outside wasm (JS may
-//   have changed what the run loop checks between blocks: a stop request, an interrupt, the mode ...);
+//   instruction budget allows (`limit`, the second parameter) and, if the block called out of wasm, JS did not ask
+//   for the run loop (the CHAIN_BREAK word: a stop request, an interrupt, a mode or paging change ...);
 // - an exit to the block's own start (opts.loop) branches back to the top of a wasm loop under the same
 //   conditions, keeping guest state in locals.
 import type { Program } from '../cpu/ir/builder.ts';
@@ -105,7 +105,7 @@ export interface CodegenOptions {
   /**
    * The program's own first RIP, when an exit back to it may loop inside the function (the compiler allows it
    * exactly when it would allow chaining to the block itself): such an exit branches back to the top, keeping
-   * guest state in locals, while the budget allows and nothing outside wasm was called, like a chain would.
+   * guest state in locals, while the budget allows and nothing asked for the run loop, like a chain would.
    */
   loop?: { lo: number; hi: number };
 }
@@ -214,7 +214,6 @@ interface LabelIn {
   count: number;
   ripLo: number;
   ripHi: number;
-  called: boolean;
   ripInMemory: boolean;
   /** Deferred stores still pending on the (single) edge to this label. */
   pending: Pending[];
@@ -250,8 +249,8 @@ class Gen {
   private count = 0; // instructions started so far (on top of the base PARAM_N)
   private ripLo = 0;
   private ripHi = 0;
-  private brkLocal = -1; // chaining: 1 once anything outside wasm was called
-  private called = false; // statically: a helper was called on every path to here
+  private chaining = false; // exits may chain (env.link)
+  private calledOut = false; // some call out of wasm comes before this point (it may have set CHAIN_BREAK)
   private ordinal = -1; // index of the current instruction in program order
   /** Per label: 1 if edges come from different instructions (their RIPs differ) and RIP may be needed before the next one. */
   private readonly ripMixed: Uint8Array;
@@ -312,7 +311,7 @@ class Gen {
     }
     this.chooseSlots();
     this.dirty = new Uint8Array(this.cached.length);
-    if (env.link) this.brkLocal = this.local(Ty.I32);
+    this.chaining = env.link !== undefined;
   }
 
   private local(ty: Ty): number {
@@ -365,7 +364,7 @@ class Gen {
     const c = this.c;
     const { starts, live, fast } = this.a;
     this.reloadSlots();
-    if (this.loopRip && this.brkLocal >= 0 && !this.helperMode && this.selfExits()) {
+    if (this.loopRip && this.chaining && !this.helperMode && this.selfExits()) {
       // Slots stored anywhere in the body may be dirty when the top is reached again.
       this.looping = true;
       for (let i = 0; i < starts.length; i++) {
@@ -445,7 +444,7 @@ class Gen {
   }
 
   /**
-   * An exit to the program's own start: while the budget allows and nothing outside wasm was called (what a
+   * An exit to the program's own start: while the budget allows and nothing asked for the run loop (what a
    * chain to itself would check), branch back to the top with the count so far as the new base. Every
    * LOOP_TRIPS trips it leaves the loop instead and chains to itself (a new call): V8 tiers wasm functions up
    * from their baseline code only at calls, not inside a running loop.
@@ -456,7 +455,8 @@ class Gen {
     this.pushCount();
     c.set(nx);
     c.get(this.ctrLocal).i32(1).op(W.i32_sub).tee(this.ctrLocal);
-    c.get(this.brkLocal).op(W.i32_eqz).op(W.i32_and).get(nx).get(PARAM_LIMIT).op(W.i32_lt_u).op(W.i32_and);
+    c.get(nx).get(PARAM_LIMIT).op(W.i32_lt_u).op(W.i32_and);
+    this.andUnbroken();
     c.op(W.if_).byte(VOID);
     // deferred stores the top overwrites before anything could observe them are dropped; others are stored
     const keep = this.pending;
@@ -573,13 +573,12 @@ class Gen {
     const rip = this.ripMixed[l] === 1 && this.count > 0 && !this.ripInMemory && !this.a.ripTouched;
     if (!cur) {
       this.labelIn[l] = {
-        reached: true, dirty: this.dirty.slice(), count: this.count, ripLo: this.ripLo, ripHi: this.ripHi, called: this.called,
+        reached: true, dirty: this.dirty.slice(), count: this.count, ripLo: this.ripLo, ripHi: this.ripHi,
         ripInMemory: this.ripInMemory, pending: this.pending.slice(),
       };
       return rip;
     }
     for (let k = 0; k < this.dirty.length; k++) cur.dirty[k]! |= this.dirty[k]!;
-    cur.called &&= this.called;
     return rip || this.count !== cur.count;
   }
 
@@ -638,7 +637,6 @@ class Gen {
       this.count = st.count;
       this.ripLo = st.ripLo;
       this.ripHi = st.ripHi;
-      this.called = st.called;
       // edges from different instructions stored their RIP (until the next instruction, RIP is in memory)
       this.ripInMemory = this.ripMixed[l] === 1 || st.ripInMemory;
       if (this.edgesIn[l] === 1) this.pending = st.pending;
@@ -711,9 +709,15 @@ class Gen {
     this.pending = keep ?? [];
   }
 
-  /** Before a call out of wasm: no chaining at this block's exits any more. */
+  /** Before a call out of wasm: later chains first check that JS did not ask for the run loop. */
   private callingOut(): void {
-    if (this.brkLocal >= 0) this.c.i32(1).set(this.brkLocal);
+    this.calledOut = true;
+  }
+
+  /** Ands the i32 on the stack with "nothing asked for the run loop" when a call out of wasm may have. */
+  private andUnbroken(): void {
+    if (!this.calledOut) return;
+    this.c.i32(0).mem(W.i32_load, 2, this.sb + L.CHAIN_BREAK).op(W.i32_eqz).op(W.i32_and);
   }
 
   /** Before a call that may write guest memory: tell the self-modifying-code check which instruction runs. */
@@ -823,7 +827,7 @@ class Gen {
     });
     set([Op.EXIT, Op.EXITI], (g, o, _pc, a1, a2) => {
       const c = g.c;
-      const self = o === Op.EXITI && g.looping && !g.called && a1 === g.loopRip!.lo && a2 === g.loopRip!.hi;
+      const self = o === Op.EXITI && g.looping && a1 === g.loopRip!.lo && a2 === g.loopRip!.hi;
       if (self) g.loopBack();
       g.storePending();
       g.flush();
@@ -832,8 +836,8 @@ class Gen {
         if (o === Op.EXIT) c.get(g.t(a1));
         else c.i64(a1, a2);
         c.mem(W.i64_store, 3, g.sb + L.RIP);
-        if (o === Op.EXITI && !g.called) g.chain(a1, a2);
-        if (o === Op.EXIT && !g.called) g.chainIndirect(a1);
+        if (o === Op.EXITI) g.chain(a1, a2);
+        else g.chainIndirect(a1);
       }
       g.pushCount();
       c.op(W.return_);
@@ -842,7 +846,7 @@ class Gen {
     return t;
   }
 
-  /** If the budget allows and nothing outside was called, tail-calls the block at (lo, hi) through its link slot. */
+  /** If the budget allows and nothing asked for the run loop, tail-calls the block at (lo, hi) through its link slot. */
   private chain(lo: number, hi: number): void {
     const env = this.env;
     if (!env.link || !env.blockType) return;
@@ -853,7 +857,8 @@ class Gen {
     const nx = this.scratchLocal('nx', Ty.I32);
     this.pushCount();
     c.set(nx);
-    c.get(this.brkLocal).op(W.i32_eqz).get(nx).get(PARAM_LIMIT).op(W.i32_lt_u).op(W.i32_and);
+    c.get(nx).get(PARAM_LIMIT).op(W.i32_lt_u);
+    this.andUnbroken();
     c.op(W.if_).byte(VOID);
     c.get(nx).get(PARAM_LIMIT);
     if (direct >= 0) {
@@ -880,7 +885,8 @@ class Gen {
     const type = this.env.blockType!();
     this.pushCount();
     c.set(nx);
-    c.get(this.brkLocal).op(W.i32_eqz).get(nx).get(PARAM_LIMIT).op(W.i32_lt_u).op(W.i32_and);
+    c.get(nx).get(PARAM_LIMIT).op(W.i32_lt_u);
+    this.andUnbroken();
     c.op(W.if_).byte(VOID);
     c.get(t).op(W.global_get).u32(ic.pred).op(W.i64_eq);
     c.op(W.if_).byte(VOID);
@@ -920,7 +926,6 @@ class Gen {
     if (!this.env.helperInWasm?.(h, args, result)) {
       this.callingOut();
       this.markWhere();
-      this.called = true;
     }
     this.pushCount();
     for (let i = 0; i < args.length; i++) c.get(this.t(code[pc + 3 + i]!));

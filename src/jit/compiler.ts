@@ -379,6 +379,8 @@ export interface EntryCheck {
   rip: bigint;
   /** Physical address of the code page. */
   page: number;
+  /** For a block whose last instruction continues on the next linear page: where that page must map. */
+  page2?: number;
 }
 
 /**
@@ -390,9 +392,15 @@ function checkBody(k: EntryCheck, f: number): Uint8Array {
   const user = (k.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
   const vpn = k.rip >> 12n;
   const e = k.stateBase + TLB_OFFSET + ((user ? TLB_ENTRIES : 0) + Number(vpn & BigInt(TLB_ENTRIES - 1))) * TLB_ENTRY;
-  const c = new Code(64);
+  const c = new Code(96);
   c.i32(0).mem(W.i64_load, 3, e + 16).i64(Number(vpn & 0xffffffffn) | 0, Number(vpn >> 32n) | 0).op(W.i64_eq);
   c.i32(0).mem(W.i32_load, 2, e + 24).i32(k.page | 0).op(W.i32_eq).op(W.i32_and);
+  if (k.page2 !== undefined) {
+    const vpn2 = BigInt.asUintN(52, vpn + 1n);
+    const e2 = k.stateBase + TLB_OFFSET + ((user ? TLB_ENTRIES : 0) + Number(vpn2 & BigInt(TLB_ENTRIES - 1))) * TLB_ENTRY;
+    c.i32(0).mem(W.i64_load, 3, e2 + 16).i64(Number(vpn2 & 0xffffffffn) | 0, Number(vpn2 >> 32n) | 0).op(W.i64_eq).op(W.i32_and);
+    c.i32(0).mem(W.i32_load, 2, e2 + 24).i32(k.page2 | 0).op(W.i32_eq).op(W.i32_and);
+  }
   c.op(W.if_).byte(Ty.I32).get(0).get(1).op(W.return_call).u32(f).op(W.else_).get(0).op(W.end).op(W.end);
   return c.view().slice();
 }
@@ -422,6 +430,8 @@ interface Entry {
   rip: bigint;
   /** Physical address of its code page. */
   page: number;
+  /** Its last instruction continues on the next page (links to it always check both pages). */
+  twoPages: boolean;
   /** Slots of this block's exits. */
   out: number[];
   /** Its token (JitRuntime.where). */
@@ -441,6 +451,7 @@ interface Prepared {
   key: string;
   rip: bigint;
   page: number;
+  twoPages: boolean;
   linkable: boolean;
 }
 
@@ -535,7 +546,7 @@ export class Jit implements BlockCompiler {
           const i = index.get(`${mode}:${rip}`);
           if (i === undefined) return -1;
           const t = prepared[i]!;
-          if (t.page !== p.page || t.rip >> 12n !== vpage) return -1;
+          if (t.page !== p.page || t.rip >> 12n !== vpage || t.twoPages) return -1;
           directPairs.push([ci, i]);
           return i;
         };
@@ -617,8 +628,8 @@ export class Jit implements BlockCompiler {
     const rip = firstRip(block.prog);
     const out: number[] = [];
     const wants: [number, string][] = [];
-    // Chaining in 64-bit mode only (linear address = RIP); a block whose code continues on another page is never
-    // a target (the run loop checks that second page too).
+    // Chaining in 64-bit mode only (linear address = RIP). A block whose last instruction continues on the next
+    // page is entered through the check of both pages, as the run loop checks them.
     const chain = this.chaining && rip !== undefined && (mode & ModeBits.CODE_MASK) === 2;
     const newSlot = () => {
       const slot = this.rt.allocSlot();
@@ -626,7 +637,8 @@ export class Jit implements BlockCompiler {
       out.push(slot);
       return slot;
     };
-    const linkable = chain && block.pages.length === 1;
+    const twoPages = block.pages.length === 2;
+    const linkable = chain && block.pages.length <= 2;
     const spec: BlockSpec = {
       prog: block.prog,
       opts: {
@@ -641,11 +653,13 @@ export class Jit implements BlockCompiler {
             return slot;
           }
         : undefined,
-      entryCheck: linkable ? { stateBase: cpu.stateBase, mode, rip: rip!, page } : undefined,
+      entryCheck: linkable
+        ? { stateBase: cpu.stateBase, mode, rip: rip!, page, page2: twoPages ? block.pages[1]! * 4096 : undefined }
+        : undefined,
       linkIndirect: chain ? newSlot : undefined,
       token: this.rt.allocToken(block),
     };
-    return { spec, out, wants, key: `${mode}:${rip}`, rip: rip ?? 0n, page, linkable };
+    return { spec, out, wants, key: `${mode}:${rip}`, rip: rip ?? 0n, page, twoPages, linkable };
   }
 
   private install(block: Block, p: Prepared, c: Compiled, mod: CodeModule): void {
@@ -653,7 +667,7 @@ export class Jit implements BlockCompiler {
     const rt = this.rt;
     this.stats.compiled++;
     const e: Entry = {
-      fn: c.fn, mod, checked: c.checked, key: p.key, rip: p.rip, page: p.page, out: p.out, in: new Set(), token: p.spec.token!,
+      fn: c.fn, mod, checked: c.checked, key: p.key, rip: p.rip, page: p.page, twoPages: p.twoPages, out: p.out, in: new Set(), token: p.spec.token!,
     };
     this.entries.set(block, e);
     if (p.linkable) {
@@ -719,7 +733,7 @@ export class Jit implements BlockCompiler {
    */
   private isDirect(slot: number, target: Entry): boolean {
     const s = this.slots[slot]!;
-    return s.vpage === target.rip >> 12n && s.page === target.page;
+    return s.vpage === target.rip >> 12n && s.page === target.page && !target.twoPages;
   }
 
   private linkSlot(slot: number, target: Entry): void {

@@ -18,6 +18,7 @@ const H_OUT = defineHelper('io_out', [32, 32, 32], 0, true, (h, port, size, valu
 });
 const H_HLT = defineHelper('hlt', [], 0, false, (h) => {
   (h as Cpu).halted = true;
+  (h as Cpu).breakChain();
 });
 
 sem('in', (t) => {

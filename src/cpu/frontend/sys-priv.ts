@@ -302,6 +302,7 @@ const H_STI = defineHelper('sti', [], 0, true, (h) => {
   if (!(fl & EFLAGS_IF)) {
     cpu.set32(L.EFLAGS, fl | EFLAGS_IF);
     cpu.irqShadow = true; // interrupts are recognised only after the next instruction
+    if (cpu.interruptible()) cpu.breakChain();
   }
 });
 

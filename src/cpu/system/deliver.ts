@@ -53,6 +53,7 @@ export function deliverException(cpu: Cpu, vector: number, errorCode: number): v
       cpu.onException?.(e.vector, e.errorCode, cpu.rip);
       if (vec === Vec.DF) {
         cpu.shutdown = true;
+        cpu.breakChain();
         return;
       }
       const second = e.vector;

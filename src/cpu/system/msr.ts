@@ -105,6 +105,7 @@ function validPat(v: bigint): boolean {
 }
 
 export function writeMsr(cpu: Cpu, msr: number, v: bigint): void {
+  cpu.breakChain(); // (the APIC base, TSC: what the board's timers and interrupts see)
   msr >>>= 0;
   v = BigInt.asUintN(64, v);
   const gp = () => new GuestFault(Vec.GP, 0);
