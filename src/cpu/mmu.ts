@@ -101,7 +101,8 @@ export class Mmu {
 
   flushAll(): void {
     this.h.i32.fill(-1, this.tlb32, this.tlb32 + (TLB_SIZE >> 2));
-    this.largeCached = false;
+    this.largeEntries.fill(0);
+    this.largeCount = 0;
     this.breakChain();
   }
 
@@ -113,8 +114,13 @@ export class Mmu {
     this.h.i32[this.s32 + (L.CHAIN_BREAK >> 2)] = 1;
   }
 
-  /** Some TLB entry may come from a page larger than 4 KiB (INVLPG must then look for it). */
-  private largeCached = false;
+  /**
+   * The entries filled from pages larger than 4 KiB (INVLPG must find all pieces of such a page): their numbers,
+   * and a flag per entry. An entry refilled from a 4 KiB page stays listed until a flush looks at it.
+   */
+  private readonly largeList = new Int32Array(2 * TLB_ENTRIES);
+  private readonly largeEntries = new Uint8Array(2 * TLB_ENTRIES);
+  private largeCount = 0;
 
   /** CR3 write: everything but global entries (when CR4.PGE). */
   flushNonGlobal(): void {
@@ -140,19 +146,26 @@ export class Mmu {
       const e = this.tlb32 + ((t * TLB_ENTRIES + (vlo & (TLB_ENTRIES - 1))) * TLB_ENTRY >> 2);
       i32.fill(-1, e, e + 6);
     }
-    if (!this.largeCached) return;
-    for (let e = this.tlb32, end = this.tlb32 + (TLB_SIZE >> 2); e < end; e += TLB_ENTRY >> 2) {
+    let kept = 0;
+    for (let k = 0; k < this.largeCount; k++) {
+      const n = this.largeList[k]!;
+      const e = this.tlb32 + n * (TLB_ENTRY >> 2);
       const shift = (i32[e + 7]! >> 8) & 0xff;
-      if (shift <= 12) continue;
+      if (shift <= 12) {
+        this.largeEntries[n] = 0;
+        continue;
+      }
+      this.largeList[kept++] = n;
       // the entry's page number from any valid tag
-      const k = i32[e] !== -1 || i32[e + 1] !== -1 ? 0 : i32[e + 2] !== -1 || i32[e + 3] !== -1 ? 2 : 4;
-      const tlo = i32[e + k]!, thi = i32[e + k + 1]!;
+      const tag = i32[e] !== -1 || i32[e + 1] !== -1 ? 0 : i32[e + 2] !== -1 || i32[e + 3] !== -1 ? 2 : 4;
+      const tlo = i32[e + tag]!, thi = i32[e + tag + 1]!;
       if (tlo === -1 && thi === -1) continue;
       if (thi === vhi && tlo >>> (shift - 12) === vlo >>> (shift - 12)) {
         i32.fill(-1, e, e + 6);
         if (rvhi === vhi && rvlo >>> (shift - 12) === vlo >>> (shift - 12)) this.breakChain();
       }
     }
+    this.largeCount = kept;
   }
 
   /** Marks a physical page as holding translated code: no fast-path writes to it from now on. */
@@ -391,7 +404,13 @@ export class Mmu {
   explicitAccess = true;
 
   private fillTlb(e: number, vlo: number, vhi: number, page: number, r: boolean, w: boolean, x: boolean, g: boolean, shift: number): void {
-    if (shift > 12) this.largeCached = true;
+    if (shift > 12) {
+      const n = (e - this.tlb32) / (TLB_ENTRY >> 2);
+      if (!this.largeEntries[n]) {
+        this.largeEntries[n] = 1;
+        this.largeList[this.largeCount++] = n;
+      }
+    }
     const i32 = this.h.i32;
     // Tags only for canonical addresses (bits 63-47 of the linear address equal): compiled code relies on it,
     // its fast path checks the tag and not canonicality. (Callers translate canonical addresses only anyway.)

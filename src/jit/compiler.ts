@@ -710,7 +710,11 @@ export class Jit implements BlockCompiler {
       else if (limit > 0x3fffffff) limit = 0x3fffffff;
       rt.active = true;
       try {
-        cpu.icount = base + fn(0, limit);
+        // Entered through the jump cache's one exported function when it can be: V8 gives a JS-to-wasm call a
+        // fast wrapper only once the export it calls has been called often, which each block's own never is.
+        // (It returns 0, having run nothing, if the entry's page check fails; a block always runs something.)
+        const n = jc ? jc.fn(0, limit) : 0;
+        cpu.icount = base + (n === 0 ? fn(0, limit) : n);
       } finally {
         rt.active = false;
       }

@@ -166,6 +166,16 @@ function run(cpu: Cpu, seg: number, off: bigint, size: number, dir: number, max:
   return { n, phys: p + n * size <= cpu.ramSize ? p : -1 };
 }
 
+/** RAX as bytes, for STOS fills. */
+const PATTERN = new Uint8Array(8);
+const PATTERN_VIEW = new DataView(PATTERN.buffer);
+
+/** Writes a count or index register at address size `as` (a 32-bit write zero-extends, a 16-bit one merges). */
+function setCounter(cpu: Cpu, r: number, v: bigint, as: number): void {
+  const mask = MASK[as]!;
+  cpu.set64(L.gprOff(r), as === 8 ? v : as === 4 ? v & mask : (cpu.get64(L.gprOff(r)) & ~mask) | (v & mask));
+}
+
 function bulk(cpu: Cpu, spec: number): void {
   const movs = (spec & 1) !== 0;
   const size = (spec >> 4) & 15;
@@ -174,13 +184,10 @@ function bulk(cpu: Cpu, spec: number): void {
   const user = (cpu.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
   const dir = cpu.get32(L.EFLAGS) & 0x400 ? -1 : 1;
   const mask = MASK[as]!;
-  const get = (r: number) => cpu.get64(L.gprOff(r)) & mask;
-  const set = (r: number, v: bigint) => cpu.set64(L.gprOff(r), as === 8 ? v : as === 4 ? v & mask : (cpu.get64(L.gprOff(r)) & ~mask) | (v & mask));
   const u8 = cpu.u8;
-  const dv = cpu.dv;
-  let count = get(RCX);
-  let si = movs ? get(RSI) : 0n;
-  let di = get(RDI);
+  let count = cpu.get64(L.gprOff(RCX)) & mask;
+  let si = movs ? cpu.get64(L.gprOff(RSI)) & mask : 0n;
+  let di = cpu.get64(L.gprOff(RDI)) & mask;
   let budget = BULK_LIMIT;
   while (count > 0n && budget >= size) {
     let max = Math.min(Number(count < 0x100000n ? count : 0x100000n), Math.floor(budget / size));
@@ -204,19 +211,23 @@ function bulk(cpu: Cpu, spec: number): void {
       else if (dir > 0) for (let i = 0; i < bytes; i += size) u8.copyWithin(d0 + i, s0 + i, s0 + i + size);
       else for (let i = bytes - size; i >= 0; i -= size) u8.copyWithin(d0 + i, s0 + i, s0 + i + size);
     } else {
-      const v = cpu.get64(L.gprOff(RAX));
-      if (size === 1) u8.fill(Number(v & 0xffn), d0, d0 + bytes);
-      else if (size === 2) for (let i = 0; i < bytes; i += 2) dv.setUint16(d0 + i, Number(v & 0xffffn), true);
-      else if (size === 4) for (let i = 0; i < bytes; i += 4) dv.setUint32(d0 + i, Number(v & 0xffffffffn), true);
-      else for (let i = 0; i < bytes; i += 8) dv.setBigUint64(d0 + i, v, true);
+      // one element, then copies of what is filled so far (or a byte fill when its bytes are all equal)
+      PATTERN_VIEW.setBigUint64(0, cpu.get64(L.gprOff(RAX)), true);
+      let same = true;
+      for (let i = 1; i < size; i++) if (PATTERN[i] !== PATTERN[0]) same = false;
+      if (same) u8.fill(PATTERN[0]!, d0, d0 + bytes);
+      else {
+        u8.set(PATTERN.subarray(0, size), d0);
+        for (let done = size; done < bytes; done *= 2) u8.copyWithin(d0 + done, d0, d0 + Math.min(done, bytes - done));
+      }
     }
     const delta = BigInt(dir * bytes);
     count -= BigInt(n);
     di = (di + delta) & mask;
     if (movs) si = (si + delta) & mask;
-    set(RCX, count);
-    set(RDI, di);
-    if (movs) set(RSI, si);
+    setCounter(cpu, RCX, count, as);
+    setCounter(cpu, RDI, di, as);
+    if (movs) setCounter(cpu, RSI, si, as);
     budget -= bytes;
   }
 }
