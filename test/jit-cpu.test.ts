@@ -138,6 +138,33 @@ describe('guests under the JIT', () => {
     expect(jits[0]!.jit!.stats.dropped).toBeGreaterThan(0);
   });
 
+  it('self-modifying code: a patch drops only the blocks made from the bytes it writes', () => {
+    // one function patched 1000 times, in the page of the loop that patches it and of another function
+    const { ref, jits } = agree(asm(`
+      .globl _start
+      _start:
+        xor %ebx, %ebx
+        mov $1000, %ecx
+      1: call f
+        add %eax, %ebx
+        mov %cl, imm(%rip)
+        call g
+        add %eax, %ebx
+        dec %ecx
+        jnz 1b
+        mov %bl, %al
+        out %al, $0xf4
+      f: mov $3, %eax
+        ret
+      g: .byte 0xb8
+      imm: .long 0
+        ret
+    `));
+    expect(ref.r).toEqual({ kind: 'exit', status: ((3000 + (1000 * 1001) / 2) & 0xff) * 2 + 1 });
+    // (compiled before each run: each patch drops g's block; the loop's and f's stay)
+    expect(jits[0]!.jit!.stats.dropped).toBeLessThanOrEqual(1001);
+  });
+
   it('self-modifying code in the running page: chained blocks are unlinked, slots reused', () => {
     const { ref, jits } = agree(asm(`
       .globl _start

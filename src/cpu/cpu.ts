@@ -19,6 +19,12 @@ import { deliverException, deliverInterrupt } from './system/deliver.ts';
 import { MSR_TSC, readTsc, writeTsc } from './system/msr.ts';
 import { fpuReset } from './fpu/regs.ts';
 
+/** Whether physical [start, end) pairs `spans` meet [addr, end). */
+function overlaps(spans: number[], addr: number, end: number): boolean {
+  for (let i = 0; i < spans.length; i += 2) if (spans[i]! < end && addr < spans[i + 1]!) return true;
+  return false;
+}
+
 /** Thrown through a running block when it writes to its own code (see Cpu.codeWritten). */
 const SMC_RESTART = { smcRestart: true };
 
@@ -60,6 +66,8 @@ export interface Block {
   key: number;
   /** Physical pages the block's code came from. */
   pages: number[];
+  /** Its code bytes, as physical [start, end) pairs (TranslatedBlock.spans). */
+  spans: number[];
   /** Times the block ran in the interpreter (the JIT's hotness counter). */
   hits: number;
   /** The block compiled by the JIT: runs it to its exit like interpret() does. */
@@ -429,24 +437,34 @@ export class Cpu implements IrHost, MmuHost {
   // Translation cache
 
   /**
-   * Drops every translation that used physical page `page` (a write is about to hit code). If the page holds the
-   * running block and instructions after the writing one remain in it, the write must not happen yet: the block is
-   * abandoned before it (the instruction has changed no register yet) and its instruction runs again as a block of
-   * its own, so the instructions after it are fetched anew (x86 self-modifying code takes effect at once).
+   * A write is about to hit `size` bytes at physical `addr`, on a page that holds translated code (all within
+   * that page): drops the translations made from those bytes, as QEMU does, not every one on the page (Linux
+   * patches single instructions in pages full of code: alternatives, jump labels, static calls). The page stays
+   * write-protected while other translations remain on it. If the running block is dropped and instructions
+   * after the writing one remain in it, the write must not happen yet: the block is abandoned before it (the
+   * instruction has changed no register yet) and its instruction runs again as a block of its own, so the
+   * instructions after it are fetched anew (x86 self-modifying code takes effect at once).
    */
-  codeWritten(page: number): void {
+  codeWritten(addr: number, size: number): void {
+    const page = Math.floor(addr / 4096);
+    const end = addr + size;
+    const blocks = this.pageBlocks.get(page);
+    let hit: Block[] | undefined;
+    if (blocks) {
+      for (const b of blocks) if (overlaps(b.spans, addr, end)) (hit ??= []).push(b);
+    }
+    if (!blocks || blocks.size === (hit?.length ?? 0)) {
+      this.pageBlocks.delete(page);
+      this.mmu.unmarkCode(page);
+    }
     // (compiled code may have chained past the block the run loop entered: it says which block is running)
     const at = this.jit?.locate?.();
     const r = at ? at.block : this.running;
     const done = at ? at.index + 1 : this.icount - this.runningStart; // instructions started in `r`
-    const abandon = r !== undefined && r.pages.includes(page) && done < r.insns;
+    const abandon = r !== undefined && done < r.insns && overlaps(r.spans, addr, end);
+    if (!hit && !abandon) return;
     this.breakChain();
-    const blocks = this.pageBlocks.get(page);
-    if (blocks) {
-      for (const b of blocks) this.dropBlock(b);
-      this.pageBlocks.delete(page);
-    }
-    this.mmu.unmarkCode(page);
+    if (hit) for (const b of hit) this.dropBlock(b);
     if (abandon) {
       this.singleInsnNext = true;
       throw SMC_RESTART;
@@ -526,12 +544,12 @@ export class Cpu implements IrHost, MmuHost {
     if (this.singleInsnNext) {
       this.singleInsnNext = false;
       const t = translateBlock(this, lin, rip, mode, 1);
-      return { prog: t.prog, key: -1, pages: [], hits: 0, rip, ripLo, ripHi, insns: t.insns };
+      return { prog: t.prog, key: -1, pages: [], spans: t.spans, hits: 0, rip, ripLo, ripHi, insns: t.insns };
     }
     // (traces list a block's instructions in address order: no superblocks then)
     const t = translateBlock(this, lin, rip, mode, MAX_BLOCK_INSNS, !this.onTranslate && !this.onBlock);
     this.onTranslate?.(lin, rip, mode, t.insns);
-    b = { prog: t.prog, key, pages: t.pages, hits: 0, rip, ripLo, ripHi, insns: t.insns };
+    b = { prog: t.prog, key, pages: t.pages, spans: t.spans, hits: 0, rip, ripLo, ripHi, insns: t.insns };
     if (t.pages.length > 1) {
       b.lin2 = (lin & ~0xfffn) + 0x1000n;
       b.phys2 = t.pages[1]!;

@@ -36,8 +36,8 @@ export interface MmuHost {
   ramSize: number;
   mmioRead(addr: number, size: number): number;
   mmioWrite(addr: number, size: number, value: number): void;
-  /** A write hit a physical page that holds translated code. */
-  codeWritten(page: number): void;
+  /** A write of `size` bytes at physical `addr` (within one page) hits a page that holds translated code. */
+  codeWritten(addr: number, size: number): void;
 }
 
 const CR0_WP = 1 << 16;
@@ -463,7 +463,7 @@ export class Mmu {
   physWrite(addr: number, size: number, v: number): void {
     if (addr + size <= this.h.ramSize) {
       const page = addr >>> 12;
-      if (this.codePages[page]) this.h.codeWritten(page);
+      if (this.codePages[page]) this.h.codeWritten(addr, size);
       const dv = this.h.dv;
       if (size === 1) this.h.u8[addr] = v;
       else if (size === 2) dv.setUint16(addr, v, true);

@@ -26,6 +26,11 @@ export interface TranslatedBlock {
   prog: Program;
   /** Physical 4 KiB pages the block's code bytes came from. */
   pages: number[];
+  /**
+   * The physical bytes it was translated from, as [start, end) pairs: one per page of `pages` (on the first page
+   * the span from its first to its last decoded byte; a superblock's skipped bytes are inside it).
+   */
+  spans: number[];
   insns: number;
 }
 
@@ -51,6 +56,7 @@ export function translateBlock(
   // forward branch targets must stay on the block's first page
   const pageEnd = maxInsns > 1 && superblocks ? rip + BigInt(4096 - Number(lin & 0xfffn)) : 0n;
   let n = 0;
+  const spans: number[] = [];
   let curLin = lin;
   let curRip = rip;
   let firstPage = -1;
@@ -90,6 +96,17 @@ export function translateBlock(
     }
     if (!pages.includes(page0)) pages.push(page0);
     if (insn.length > inFirstPage && !pages.includes(fetched.pages[1]!)) pages.push(fetched.pages[1]!);
+    const start = page0 * 4096 + Number(curLin & 0xfffn);
+    const end = start + Math.min(insn.length, inFirstPage);
+    if (!spans.length) spans.push(start, end);
+    else {
+      if (start < spans[0]!) spans[0] = start;
+      if (end > spans[1]!) spans[1] = end;
+    }
+    if (insn.length > inFirstPage) {
+      const p1 = fetched.pages[1]! * 4096;
+      spans.push(p1, p1 + insn.length - inFirstPage);
+    }
     t.begin(insn, curRip);
     const reach = t.next + SUPER_REACH;
     t.superEnd = reach < pageEnd ? reach : pageEnd;
@@ -119,7 +136,7 @@ export function translateBlock(
   }
   if (!t.ended) t.exitTo(curRip);
   t.exitPending();
-  return { prog: t.finish(), pages, insns: n };
+  return { prog: t.finish(), pages, spans, insns: n };
 }
 
 interface Fetched {

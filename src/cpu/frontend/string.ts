@@ -203,7 +203,11 @@ function bulk(cpu: Cpu, spec: number): void {
     if (dir > 0 ? di + span > mask || si + span > mask : di < span || si < span) return;
     const d0 = dst.phys + (dst.n - n) * (dir > 0 ? 0 : size); // lowest byte of the n elements actually moved
     const s0 = src.phys + (src.n - n) * (dir > 0 ? 0 : size);
-    for (let pg = Math.floor(d0 / 4096); pg <= Math.floor((d0 + bytes - 1) / 4096); pg++) if (cpu.mmu.codePages[pg]) cpu.codeWritten(pg);
+    for (let pg = Math.floor(d0 / 4096); pg <= Math.floor((d0 + bytes - 1) / 4096); pg++) {
+      if (!cpu.mmu.codePages[pg]) continue;
+      const from = Math.max(d0, pg * 4096);
+      cpu.codeWritten(from, Math.min(d0 + bytes, pg * 4096 + 4096) - from);
+    }
     if (movs) {
       // element order matters only when the runs overlap so that a later read would see an earlier write
       const clash = dir > 0 ? d0 > s0 && d0 < s0 + bytes : d0 < s0 && d0 + bytes > s0;
