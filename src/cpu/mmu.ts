@@ -40,6 +40,15 @@ export interface MmuHost {
   codeWritten(addr: number, size: number): void;
 }
 
+/** Sizes of large pages (log2): 2 MiB, 4 MiB (32-bit paging), 1 GiB. */
+const LARGE_SHIFTS = [21, 22, 30];
+
+/** A large page of 2^shift bytes, named by a 4 KiB page number (vhi:vlo) in it. */
+function largeKey(vlo: number, vhi: number, shift: number): number {
+  const vpn = vhi * 0x100000000 + (vlo >>> 0);
+  return Math.floor(vpn / 2 ** (shift - 12)) * 64 + shift;
+}
+
 const CR0_WP = 1 << 16;
 const CR0_PG = 1 << 31;
 const CR4_PSE = 1 << 4;
@@ -101,8 +110,9 @@ export class Mmu {
 
   flushAll(): void {
     this.h.i32.fill(-1, this.tlb32, this.tlb32 + (TLB_SIZE >> 2));
-    this.largeEntries.fill(0);
-    this.largeCount = 0;
+    this.largePages.clear();
+    this.entryLarge.fill(-1);
+    this.largeListed = 0;
     this.breakChain();
   }
 
@@ -115,12 +125,26 @@ export class Mmu {
   }
 
   /**
-   * The entries filled from pages larger than 4 KiB (INVLPG must find all pieces of such a page): their numbers,
-   * and a flag per entry. An entry refilled from a 4 KiB page stays listed until a flush looks at it.
+   * The entries filled from pages larger than 4 KiB, by large page (largeKey), since INVLPG must drop all pieces
+   * of such a page; and per entry the large page it was last filled from (-1: none). An entry refilled since
+   * stays on its old list until a flush or relistLarge looks at it.
    */
-  private readonly largeList = new Int32Array(2 * TLB_ENTRIES);
-  private readonly largeEntries = new Uint8Array(2 * TLB_ENTRIES);
-  private largeCount = 0;
+  private readonly largePages = new Map<number, number[]>();
+  private readonly entryLarge = new Float64Array(2 * TLB_ENTRIES).fill(-1);
+  private largeListed = 0;
+
+  /** Lists the entries again from entryLarge (the lists keep entries refilled since: this bounds them). */
+  private relistLarge(): void {
+    this.largePages.clear();
+    this.largeListed = 0;
+    this.entryLarge.forEach((key, n) => {
+      if (key < 0) return;
+      let list = this.largePages.get(key);
+      if (!list) this.largePages.set(key, (list = []));
+      list.push(n);
+      this.largeListed++;
+    });
+  }
 
   /** CR3 write: everything but global entries (when CR4.PGE). */
   flushNonGlobal(): void {
@@ -146,26 +170,21 @@ export class Mmu {
       const e = this.tlb32 + ((t * TLB_ENTRIES + (vlo & (TLB_ENTRIES - 1))) * TLB_ENTRY >> 2);
       i32.fill(-1, e, e + 6);
     }
-    let kept = 0;
-    for (let k = 0; k < this.largeCount; k++) {
-      const n = this.largeList[k]!;
-      const e = this.tlb32 + n * (TLB_ENTRY >> 2);
-      const shift = (i32[e + 7]! >> 8) & 0xff;
-      if (shift <= 12) {
-        this.largeEntries[n] = 0;
-        continue;
-      }
-      this.largeList[kept++] = n;
-      // the entry's page number from any valid tag
-      const tag = i32[e] !== -1 || i32[e + 1] !== -1 ? 0 : i32[e + 2] !== -1 || i32[e + 3] !== -1 ? 2 : 4;
-      const tlo = i32[e + tag]!, thi = i32[e + tag + 1]!;
-      if (tlo === -1 && thi === -1) continue;
-      if (thi === vhi && tlo >>> (shift - 12) === vlo >>> (shift - 12)) {
+    if (!this.largePages.size) return;
+    for (const shift of LARGE_SHIFTS) {
+      const key = largeKey(vlo, vhi, shift);
+      const list = this.largePages.get(key);
+      if (!list) continue;
+      this.largePages.delete(key);
+      this.largeListed -= list.length;
+      for (const n of list) {
+        if (this.entryLarge[n] !== key) continue; // refilled since
+        this.entryLarge[n] = -1;
+        const e = this.tlb32 + n * (TLB_ENTRY >> 2);
         i32.fill(-1, e, e + 6);
-        if (rvhi === vhi && rvlo >>> (shift - 12) === vlo >>> (shift - 12)) this.breakChain();
       }
+      if (largeKey(rvlo, rvhi, shift) === key) this.breakChain();
     }
-    this.largeCount = kept;
   }
 
   /** Marks a physical page as holding translated code: no fast-path writes to it from now on. */
@@ -404,13 +423,17 @@ export class Mmu {
   explicitAccess = true;
 
   private fillTlb(e: number, vlo: number, vhi: number, page: number, r: boolean, w: boolean, x: boolean, g: boolean, shift: number): void {
+    const n = (e - this.tlb32) / (TLB_ENTRY >> 2);
     if (shift > 12) {
-      const n = (e - this.tlb32) / (TLB_ENTRY >> 2);
-      if (!this.largeEntries[n]) {
-        this.largeEntries[n] = 1;
-        this.largeList[this.largeCount++] = n;
+      const key = largeKey(vlo, vhi, shift);
+      if (this.entryLarge[n] !== key) {
+        this.entryLarge[n] = key;
+        let list = this.largePages.get(key);
+        if (!list) this.largePages.set(key, (list = []));
+        list.push(n);
+        if (++this.largeListed > 8 * TLB_ENTRIES) this.relistLarge();
       }
-    }
+    } else this.entryLarge[n] = -1;
     const i32 = this.h.i32;
     // Tags only for canonical addresses (bits 63-47 of the linear address equal): compiled code relies on it,
     // its fast path checks the tag and not canonicality. (Callers translate canonical addresses only anyway.)
