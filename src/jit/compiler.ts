@@ -265,6 +265,9 @@ export interface Compiled {
   slots: number[];
 }
 
+/** KEMU_JIT_NAMES=1: each block's function is named after its guest RIP (guest_<hex>) for profilers. */
+const NAME_FUNCTIONS = process.env.KEMU_JIT_NAMES === '1';
+
 /**
  * Compiles programs into one module (a module has a fixed cost of ~0.1-0.2 ms to compile and instantiate in V8,
  * a function in a shared module a small fraction of it); returns their instantiated functions, in order.
@@ -340,6 +343,7 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
   if (main.length && main[0] !== first) throw new Error('JIT: unexpected function numbering');
   specs.forEach((spec, i) => {
     mb.export(`f${i}`, main[i]!);
+    if (NAME_FUNCTIONS) mb.name(main[i]!, `guest_${(firstRip(spec.prog) ?? 0n).toString(16)}`);
     if (spec.entryCheck) mb.export(`g${i}`, mb.func(blockType, [], checkBody(spec.entryCheck, main[i]!)));
   });
   const bytes = mb.finish();

@@ -237,6 +237,13 @@ export class ModuleBuilder {
     this.exports.push({ name, func });
   }
 
+  private readonly names: [number, string][] = [];
+
+  /** Names a function in the module's name section (profilers and stack traces show it). */
+  name(func: number, name: string): void {
+    this.names.push([func, name]);
+  }
+
   finish(): Uint8Array {
     const out = new Bytes(256 + this.funcs.reduce((n, f) => n + f.body.length + 32, 0));
     out.bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
@@ -295,6 +302,15 @@ export class ModuleBuilder {
         s.u32(b.len).bytes(b.view());
       }
     });
+    if (this.names.length) {
+      section(0, (s) => {
+        s.name('name');
+        const sub = new Bytes(64 + this.names.length * 32);
+        sub.u32(this.names.length);
+        for (const [f, n] of this.names) sub.u32(f).name(n);
+        s.byte(1).u32(sub.len).bytes(sub.view());
+      });
+    }
     return out.view().slice();
   }
 }
