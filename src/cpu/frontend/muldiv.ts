@@ -142,9 +142,29 @@ function divide(signed: boolean) {
     const b = t.read(src);
     const z = t.sized(size);
     if (size === 8) {
-      t.call(signed ? H_DIVS128 : H_DIVU128, [t.reg(RAX, 8), t.reg(RDX, 8), b]);
+      // A dividend that fits in 64 bits (RDX its zero or sign extension) divides in 64-bit arithmetic, except
+      // INT64_MIN / -1 (overflow: #DE); the rest takes the 128-bit helper (Linux's timekeeping divides a lot).
+      const n = t.reg(RAX, 8) as T64;
+      const hi = t.reg(RDX, 8) as T64;
+      const m = b as T64;
+      const wide = t.label();
+      const done = t.label();
+      deIf(t, z.isZero(m));
+      if (signed) {
+        t.brnz(ne64(t, hi, t.bin64(Op.SAR64, n, t.const64(63))), wide);
+        const min = t.setcc64(Cond.EQ, n, t.const64(-(1n << 63n)));
+        t.brnz(t.bin32(Op.AND32, min, t.setcc64(Cond.EQ, m, t.const64(-1))), wide);
+      } else t.brnz(ne64(t, hi, t.const64(0)), wide);
+      const q = t.bin64(signed ? Op.DIVS64 : Op.DIVU64, n, m);
+      const r = t.bin64(signed ? Op.REMS64 : Op.REMU64, n, m);
+      t.setReg(RAX, 8, q);
+      t.setReg(RDX, 8, r);
+      t.br(done);
+      t.place(wide);
+      t.call(signed ? H_DIVS128 : H_DIVU128, [n, hi, m]);
       t.setReg(RAX, 8, t.ld64(L.SCRATCH));
       t.setReg(RDX, 8, t.ld64(L.SCRATCH + 8));
+      t.place(done);
       divFlags(t);
       return;
     }
