@@ -34,6 +34,9 @@ import { Code, ModuleBuilder, Ty, W } from './wasm.ts';
 import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET } from '../cpu/mmu.ts';
 import { H_CC_FLAGS, buildCcFlags } from './cc-wasm.ts';
 import { JumpCache } from './jump-cache.ts';
+import { SIMD_WASM_HELPERS, buildSimdHelpers } from './simd-wasm.ts';
+
+const SIMD_WASM = new Set(SIMD_WASM_HELPERS);
 
 export interface JitOptions {
   /** Interpreter runs of a block before it is compiled (0: compile before the first run). */
@@ -179,19 +182,29 @@ export class JitRuntime {
 
   private ccWasm?: Fn;
 
-  /** Helper `h` with this signature has a wasm implementation (see cc-wasm.ts). */
+  private simd?: Record<string, unknown>;
+
+  /** Helper `h` with this signature has a wasm implementation (cc-wasm.ts, simd-wasm.ts). */
   helperInWasm(h: number, args: (32 | 64)[], result: 0 | 32 | 64): boolean {
-    return h === H_CC_FLAGS && args.length === 0 && result === 32;
+    if (h === H_CC_FLAGS) return args.length === 0 && result === 32;
+    return SIMD_WASM.has(HELPERS[h]?.name ?? '') && args.length === 3 && result === 0;
   }
 
   /** Import name of helper `h` called with these widths (created on first use). */
   helperImport(h: number, args: (32 | 64)[], result: 0 | 32 | 64): string {
     if (this.helperInWasm(h, args, result)) {
-      if (!this.ccWasm) {
+      if (h === H_CC_FLAGS && !this.ccWasm) {
         const js = this.imports[this.jsHelperImport(h, args, result)] as Fn;
         this.imports.ccw = this.ccWasm = buildCcFlags(this.cpu.stateBase, this.cpu.memory.memory, js);
       }
-      return 'ccw';
+      if (h === H_CC_FLAGS) return 'ccw';
+      const name = HELPERS[h]!.name;
+      const key = `simd_${name}`;
+      if (!this.imports[key]) {
+        this.simd ??= buildSimdHelpers(this.cpu.stateBase, this.cpu.memory.memory);
+        this.imports[key] = this.simd[name] as Fn;
+      }
+      return key;
     }
     return this.jsHelperImport(h, args, result);
   }
