@@ -49,20 +49,23 @@ const isVariableMtrr = (msr: number) => msr >= 0x200 && msr < 0x200 + 2 * MTRR_V
 // ---------------------------------------------------------------------------------------------------------------
 // TSC: host monotonic time scaled to TSC_HZ, plus an offset that WRMSR(TSC) adjusts; strictly increasing.
 
-/** Host monotonic time in nanoseconds (performance.now: Node and browsers alike). */
-const hostNs = (): bigint => BigInt(Math.round(performance.now() * 1e6));
+/**
+ * Host monotonic time in TSC ticks (performance.now, in ms: Node and browsers alike), computed in floating point:
+ * Linux reads the TSC ~1M times during boot, and the BigInt scaling cost about a microsecond per read.
+ */
+const TICKS_PER_MS = TSC_HZ / 1000;
+const hostTicks = (): bigint => BigInt(Math.floor(performance.now() * TICKS_PER_MS));
 const state = new WeakMap<Cpu, { offset: bigint; last: bigint }>();
 
 function tscState(cpu: Cpu) {
   let s = state.get(cpu);
-  if (!s) state.set(cpu, (s = { offset: -ticks(hostNs()), last: 0n }));
+  if (!s) state.set(cpu, (s = { offset: -hostTicks(), last: 0n }));
   return s;
 }
-const ticks = (ns: bigint): bigint => (ns * BigInt(TSC_HZ)) / 1_000_000_000n;
 
 export function readTsc(cpu: Cpu): bigint {
   const s = tscState(cpu);
-  let v = BigInt.asUintN(64, ticks(hostNs()) + s.offset);
+  let v = BigInt.asUintN(64, hostTicks() + s.offset);
   if (v <= s.last) v = s.last + 1n;
   s.last = v;
   return v;
@@ -70,7 +73,7 @@ export function readTsc(cpu: Cpu): bigint {
 
 export function writeTsc(cpu: Cpu, v: bigint): void {
   const s = tscState(cpu);
-  s.offset = v - ticks(hostNs());
+  s.offset = v - hostTicks();
   s.last = v - 1n;
 }
 
