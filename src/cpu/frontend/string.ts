@@ -176,6 +176,72 @@ function setCounter(cpu: Cpu, r: number, v: bigint, as: number): void {
   cpu.set64(L.gprOff(r), as === 8 ? v : as === 4 ? v & mask : (cpu.get64(L.gprOff(r)) & ~mask) | (v & mask));
 }
 
+/** Copies or fills `bytes` at physical `pd` (from `ps`) in element order (`size`), forward. */
+function moveForward(cpu: Cpu, movs: boolean, size: number, pd: number, ps: number, bytes: number): void {
+  const u8 = cpu.u8;
+  if (movs) {
+    // element order matters only when the runs overlap so that a later read would see an earlier write
+    if (!(pd > ps && pd < ps + bytes)) u8.copyWithin(pd, ps, ps + bytes);
+    else for (let i = 0; i < bytes; i += size) u8.copyWithin(pd + i, ps + i, ps + i + size);
+  } else fill(cpu, size, pd, bytes);
+}
+
+/** STOS: `bytes` at physical `d0` filled with copies of the low `size` bytes of RAX. */
+function fill(cpu: Cpu, size: number, d0: number, bytes: number): void {
+  const u8 = cpu.u8;
+  // one element, then copies of what is filled so far (or a byte fill when its bytes are all equal)
+  PATTERN_VIEW.setBigUint64(0, cpu.get64(L.gprOff(RAX)), true);
+  let same = true;
+  for (let i = 1; i < size; i++) if (PATTERN[i] !== PATTERN[0]) same = false;
+  if (same) u8.fill(PATTERN[0]!, d0, d0 + bytes);
+  else {
+    u8.set(PATTERN.subarray(0, size), d0);
+    for (let done = size; done < bytes; done *= 2) u8.copyWithin(d0 + done, d0, d0 + Math.min(done, bytes - done));
+  }
+}
+
+/**
+ * The common case in 64-bit code (Linux's memcpy, memset, copy_to_user): 64-bit addresses, DF clear, no FS/GS
+ * base, RCX below 2^32. Registers stay int32 pairs, no BigInt. Returns false, having done nothing, otherwise.
+ */
+function bulk64(cpu: Cpu, movs: boolean, size: number, srcSeg: number, user: boolean): boolean {
+  const i32 = cpu.i32;
+  const s = cpu.stateBase >> 2;
+  const rcx = s + (L.gprOff(RCX) >> 2), rsi = s + (L.gprOff(RSI) >> 2), rdi = s + (L.gprOff(RDI) >> 2);
+  if (i32[rcx + 1] !== 0 || (movs && srcSeg >= 4)) return false;
+  const mmu = cpu.mmu;
+  let count = i32[rcx]! >>> 0;
+  let budget = BULK_LIMIT;
+  while (count > 0 && budget >= size) {
+    const dlo = i32[rdi]!, dhi = i32[rdi + 1]!;
+    const slo = i32[rsi]!, shi = i32[rsi + 1]!;
+    const doff = dlo & 0xfff, soff = slo & 0xfff;
+    if (doff + size > 4096 || (movs && soff + size > 4096)) return true; // straddles: one iteration does it
+    if ((dhi >> 15 !== 0 && dhi >> 15 !== -1) || (movs && shi >> 15 !== 0 && shi >> 15 !== -1)) return true;
+    let n = Math.min(count, Math.floor((4096 - doff) / size), Math.floor(budget / size));
+    if (movs) n = Math.min(n, Math.floor((4096 - soff) / size));
+    const bytes = n * size;
+    // the reads come first, as in an iteration
+    const ps = movs ? mmu.translate(slo, shi, Access.Read, user) : 0;
+    const pd = mmu.translate(dlo, dhi, Access.Write, user);
+    if (ps + bytes > cpu.ramSize || pd + bytes > cpu.ramSize) return true;
+    if (mmu.codePages[Math.floor(pd / 4096)]) cpu.codeWritten(pd, bytes);
+    moveForward(cpu, movs, size, pd, ps, bytes);
+    count -= n;
+    i32[rcx] = count;
+    const d = (dlo >>> 0) + bytes;
+    i32[rdi] = d | 0;
+    if (d > 0xffffffff) i32[rdi + 1] = (dhi + 1) | 0;
+    if (movs) {
+      const v = (slo >>> 0) + bytes;
+      i32[rsi] = v | 0;
+      if (v > 0xffffffff) i32[rsi + 1] = (shi + 1) | 0;
+    }
+    budget -= bytes;
+  }
+  return true;
+}
+
 function bulk(cpu: Cpu, spec: number): void {
   const movs = (spec & 1) !== 0;
   const size = (spec >> 4) & 15;
@@ -183,6 +249,7 @@ function bulk(cpu: Cpu, spec: number): void {
   const srcSeg = (spec >> 12) & 7;
   const user = (cpu.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
   const dir = cpu.get32(L.EFLAGS) & 0x400 ? -1 : 1;
+  if (as === 8 && dir > 0 && (cpu.mode & 3) === 2 && bulk64(cpu, movs, size, srcSeg, user)) return;
   const mask = MASK[as]!;
   const u8 = cpu.u8;
   let count = cpu.get64(L.gprOff(RCX)) & mask;
@@ -214,17 +281,7 @@ function bulk(cpu: Cpu, spec: number): void {
       if (!clash) u8.copyWithin(d0, s0, s0 + bytes);
       else if (dir > 0) for (let i = 0; i < bytes; i += size) u8.copyWithin(d0 + i, s0 + i, s0 + i + size);
       else for (let i = bytes - size; i >= 0; i -= size) u8.copyWithin(d0 + i, s0 + i, s0 + i + size);
-    } else {
-      // one element, then copies of what is filled so far (or a byte fill when its bytes are all equal)
-      PATTERN_VIEW.setBigUint64(0, cpu.get64(L.gprOff(RAX)), true);
-      let same = true;
-      for (let i = 1; i < size; i++) if (PATTERN[i] !== PATTERN[0]) same = false;
-      if (same) u8.fill(PATTERN[0]!, d0, d0 + bytes);
-      else {
-        u8.set(PATTERN.subarray(0, size), d0);
-        for (let done = size; done < bytes; done *= 2) u8.copyWithin(d0 + done, d0, d0 + Math.min(done, bytes - done));
-      }
-    }
+    } else fill(cpu, size, d0, bytes);
     const delta = BigInt(dir * bytes);
     count -= BigInt(n);
     di = (di + delta) & mask;
