@@ -64,6 +64,10 @@ export interface Block {
   prog: Program;
   /** Cache key: physical address * MODE_KEYS + mode word. */
   key: number;
+  /** The mode word it was translated for. */
+  mode: number;
+  /** Another block translated from the same physical address in another mode (the cache's chain). */
+  sameAddr?: Block;
   /** Physical pages the block's code came from. */
   pages: number[];
   /** Its code bytes, as physical [start, end) pairs (TranslatedBlock.spans). */
@@ -139,7 +143,12 @@ export class Cpu implements IrHost, MmuHost {
   /** An instruction with no semantics was met (it raises #UD). */
   onUnimplemented?: (mnemonic: string, rip: bigint) => void;
 
+  /**
+   * Translated blocks by physical address of their first byte (an integer V8 hashes fast, where the combined key
+   * would be a heap number), each with a chain of the blocks at that address in other modes (rare).
+   */
   private readonly cache = new Map<number, Block>();
+  private cached = 0;
   /** The block running now and the instruction count when it started (self-modifying code detection). */
   private running: Block | undefined;
   private runningStart = 0;
@@ -471,21 +480,45 @@ export class Cpu implements IrHost, MmuHost {
     }
   }
 
+  private cacheGet(phys: number, mode: number): Block | undefined {
+    let b = this.cache.get(phys);
+    while (b !== undefined && b.mode !== mode) b = b.sameAddr;
+    return b;
+  }
+
+  private cacheDelete(b: Block): void {
+    const phys = Math.floor(b.key / MODE_KEYS);
+    let head = this.cache.get(phys);
+    if (head === b) {
+      if (b.sameAddr) this.cache.set(phys, b.sameAddr);
+      else this.cache.delete(phys);
+    } else {
+      while (head && head.sameAddr !== b) head = head.sameAddr;
+      if (!head) return;
+      head.sameAddr = b.sameAddr;
+    }
+    b.sameAddr = undefined;
+    this.cached--;
+  }
+
   private dropBlock(b: Block): void {
-    this.cache.delete(b.key);
+    this.cacheDelete(b);
     for (const p of b.pages) this.pageBlocks.get(p)?.delete(b);
     this.jit?.dropped(b);
   }
 
   flushTranslations(): void {
-    if (this.jit) for (const b of this.cache.values()) this.jit.dropped(b);
+    if (this.jit) {
+      for (const head of this.cache.values()) for (let b: Block | undefined = head; b; b = b.sameAddr) this.jit.dropped(b);
+    }
     this.cache.clear();
+    this.cached = 0;
     for (const p of this.pageBlocks.keys()) this.mmu.unmarkCode(p);
     this.pageBlocks.clear();
   }
 
   get translationCount(): number {
-    return this.cache.size;
+    return this.cached;
   }
 
   /**
@@ -533,8 +566,7 @@ export class Cpu implements IrHost, MmuHost {
       hi = 0;
     }
     const phys = this.mmu.translate(lo, hi, Access.Exec, (mode & ModeBits.CPL_MASK) === ModeBits.CPL_MASK);
-    const key = phys * MODE_KEYS + mode;
-    let b = this.cache.get(key);
+    let b = this.cacheGet(phys, mode);
     if (b) {
       if (b.ripLo === ripLo && b.ripHi === ripHi && (b.lin2 === undefined || this.probeFetch(b.lin2) === b.phys2)) return b;
       this.dropBlock(b);
@@ -544,17 +576,19 @@ export class Cpu implements IrHost, MmuHost {
     if (this.singleInsnNext) {
       this.singleInsnNext = false;
       const t = translateBlock(this, lin, rip, mode, 1);
-      return { prog: t.prog, key: -1, pages: [], spans: t.spans, hits: 0, rip, ripLo, ripHi, insns: t.insns };
+      return { prog: t.prog, key: -1, mode, pages: [], spans: t.spans, hits: 0, rip, ripLo, ripHi, insns: t.insns };
     }
     // (traces list a block's instructions in address order: no superblocks then)
     const t = translateBlock(this, lin, rip, mode, MAX_BLOCK_INSNS, !this.onTranslate && !this.onBlock);
     this.onTranslate?.(lin, rip, mode, t.insns);
-    b = { prog: t.prog, key, pages: t.pages, spans: t.spans, hits: 0, rip, ripLo, ripHi, insns: t.insns };
+    b = { prog: t.prog, key: phys * MODE_KEYS + mode, mode, pages: t.pages, spans: t.spans, hits: 0, rip, ripLo, ripHi, insns: t.insns };
     if (t.pages.length > 1) {
       b.lin2 = (lin & ~0xfffn) + 0x1000n;
       b.phys2 = t.pages[1]!;
     }
-    this.cache.set(key, b);
+    b.sameAddr = this.cache.get(phys);
+    this.cache.set(phys, b);
+    this.cached++;
     for (const p of t.pages) {
       let set = this.pageBlocks.get(p);
       if (!set) this.pageBlocks.set(p, (set = new Set()));
