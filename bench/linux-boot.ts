@@ -5,7 +5,7 @@
 //   tsx bench/linux-boot.ts [--dir DIR] [--reps N] [--limit S] [--kvm-limit S] [--no-qemu] [--no-kvm]
 //
 // Timing: wall time from spawning the emulator process to the first console line of /init (its banner), so both
-// include their start-up (QEMU: SeaBIOS; kemu: loading the kernel) and the kernel's decompressor. The guest comes
+// include their start-up (QEMU: SeaBIOS; kemu: loading the kernel), and for the bzImage the kernel's decompressor. The guest comes
 // from `kemu guest debian` (DIR, default $KEMU_GUEST_DIR or the tmp cache the tests use; fetched with apt if
 // missing). Best of --reps. Under KVM kemu boots the uncompressed vmlinux through its PVH note: on kvm_pvm ring-0
 // code is emulated by the host one instruction at a time, so the bzImage's decompressor alone would take many
