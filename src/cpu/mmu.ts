@@ -38,6 +38,11 @@ export interface MmuHost {
   mmioWrite(addr: number, size: number, value: number): void;
   /** A write of `size` bytes at physical `addr` (within one page) hits a page that holds translated code. */
   codeWritten(addr: number, size: number): void;
+  /**
+   * Compiled code must not chain on (see L.CHAIN_BREAK): here, a chain may have entered the running code's page
+   * without re-checking its mapping.
+   */
+  breakChain(): void;
 }
 
 /** Sizes of large pages (log2): 2 MiB, 4 MiB (32-bit paging), 1 GiB. */
@@ -113,15 +118,7 @@ export class Mmu {
     this.largePages.clear();
     this.entryLarge.fill(-1);
     this.largeListed = 0;
-    this.breakChain();
-  }
-
-  /**
-   * Compiled code must not chain on: a chain may have entered the running code's page without re-checking its
-   * mapping (see L.CHAIN_BREAK).
-   */
-  private breakChain(): void {
-    this.h.i32[this.s32 + (L.CHAIN_BREAK >> 2)] = 1;
+    this.h.breakChain();
   }
 
   /**
@@ -150,7 +147,7 @@ export class Mmu {
   flushNonGlobal(): void {
     const i32 = this.h.i32;
     const pge = (this.st32(L.CR4) & CR4_PGE) !== 0;
-    this.breakChain();
+    this.h.breakChain();
     for (let e = this.tlb32, end = this.tlb32 + (TLB_SIZE >> 2); e < end; e += TLB_ENTRY >> 2) {
       if (!pge || !(i32[e + 7]! & TLB_GLOBAL)) i32.fill(-1, e, e + 6);
     }
@@ -165,7 +162,7 @@ export class Mmu {
     const rlo = this.st32(L.RIP), rhi = this.st32(L.RIP + 4);
     const rvlo = ((rhi << 20) | (rlo >>> 12)) | 0;
     const rvhi = rhi >>> 12;
-    if (rvlo === vlo && rvhi === vhi) this.breakChain();
+    if (rvlo === vlo && rvhi === vhi) this.h.breakChain();
     for (let t = 0; t < 2; t++) {
       const e = this.tlb32 + ((t * TLB_ENTRIES + (vlo & (TLB_ENTRIES - 1))) * TLB_ENTRY >> 2);
       i32.fill(-1, e, e + 6);
@@ -183,7 +180,7 @@ export class Mmu {
         const e = this.tlb32 + n * (TLB_ENTRY >> 2);
         i32.fill(-1, e, e + 6);
       }
-      if (largeKey(rvlo, rvhi, shift) === key) this.breakChain();
+      if (largeKey(rvlo, rvhi, shift) === key) this.h.breakChain();
     }
   }
 

@@ -192,21 +192,21 @@ export class JitRuntime {
 
   /** Import name of helper `h` called with these widths (created on first use). */
   helperImport(h: number, args: (32 | 64)[], result: 0 | 32 | 64): string {
-    if (this.helperInWasm(h, args, result)) {
-      if (h === H_CC_FLAGS && !this.ccWasm) {
+    if (!this.helperInWasm(h, args, result)) return this.jsHelperImport(h, args, result);
+    if (h === H_CC_FLAGS) {
+      if (!this.ccWasm) {
         const js = this.imports[this.jsHelperImport(h, args, result)] as Fn;
         this.imports.ccw = this.ccWasm = buildCcFlags(this.cpu.stateBase, this.cpu.memory.memory, js);
       }
-      if (h === H_CC_FLAGS) return 'ccw';
-      const name = HELPERS[h]!.name;
-      const key = `simd_${name}`;
-      if (!this.imports[key]) {
-        this.simd ??= buildSimdHelpers(this.cpu.stateBase, this.cpu.memory.memory);
-        this.imports[key] = this.simd[name] as Fn;
-      }
-      return key;
+      return 'ccw';
     }
-    return this.jsHelperImport(h, args, result);
+    const name = HELPERS[h]!.name;
+    const key = `simd_${name}`;
+    if (!this.imports[key]) {
+      this.simd ??= buildSimdHelpers(this.cpu.stateBase, this.cpu.memory.memory);
+      this.imports[key] = this.simd[name] as Fn;
+    }
+    return key;
   }
 
   /** Import name of the JS wrapper of helper `h` called with these widths (created on first use). */
@@ -407,16 +407,18 @@ export interface EntryCheck {
  */
 function checkBody(k: EntryCheck, f: number): Uint8Array {
   const user = (k.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
-  const vpn = k.rip >> 12n;
-  const e = k.stateBase + TLB_OFFSET + ((user ? TLB_ENTRIES : 0) + Number(vpn & BigInt(TLB_ENTRIES - 1))) * TLB_ENTRY;
   const c = new Code(96);
-  c.i32(0).mem(W.i64_load, 3, e + 16).i64(Number(vpn & 0xffffffffn) | 0, Number(vpn >> 32n) | 0).op(W.i64_eq);
-  c.i32(0).mem(W.i32_load, 2, e + 24).i32(k.page | 0).op(W.i32_eq).op(W.i32_and);
+  // pushes "the exec TLB entry of linear page `vpn` maps it to physical `page`"
+  const maps = (vpn: bigint, page: number) => {
+    const e = k.stateBase + TLB_OFFSET + ((user ? TLB_ENTRIES : 0) + Number(vpn & BigInt(TLB_ENTRIES - 1))) * TLB_ENTRY;
+    c.i32(0).mem(W.i64_load, 3, e + 16).i64(Number(vpn & 0xffffffffn) | 0, Number(vpn >> 32n) | 0).op(W.i64_eq);
+    c.i32(0).mem(W.i32_load, 2, e + 24).i32(page | 0).op(W.i32_eq).op(W.i32_and);
+  };
+  const vpn = k.rip >> 12n;
+  maps(vpn, k.page);
   if (k.page2 !== undefined) {
-    const vpn2 = BigInt.asUintN(52, vpn + 1n);
-    const e2 = k.stateBase + TLB_OFFSET + ((user ? TLB_ENTRIES : 0) + Number(vpn2 & BigInt(TLB_ENTRIES - 1))) * TLB_ENTRY;
-    c.i32(0).mem(W.i64_load, 3, e2 + 16).i64(Number(vpn2 & 0xffffffffn) | 0, Number(vpn2 >> 32n) | 0).op(W.i64_eq).op(W.i32_and);
-    c.i32(0).mem(W.i32_load, 2, e2 + 24).i32(k.page2 | 0).op(W.i32_eq).op(W.i32_and);
+    maps(BigInt.asUintN(52, vpn + 1n), k.page2);
+    c.op(W.i32_and);
   }
   c.op(W.if_).byte(Ty.I32).get(0).get(1).op(W.return_call).u32(f).op(W.else_).get(0).op(W.end).op(W.end);
   return c.view().slice();
@@ -654,14 +656,14 @@ export class Jit implements BlockCompiler {
       out.push(slot);
       return slot;
     };
+    // (a block has one page, or two when its last instruction straddles them)
     const twoPages = block.pages.length === 2;
-    const linkable = chain && block.pages.length <= 2;
     const spec: BlockSpec = {
       prog: block.prog,
       opts: {
         stateBase: cpu.stateBase, mode, inlineTlb: this.inlineTlb,
         // an exit to itself loops inside the function (where a chain to itself would be allowed)
-        loop: linkable ? { lo: Number(rip! & 0xffffffffn) | 0, hi: Number(rip! >> 32n) | 0 } : undefined,
+        loop: chain ? { lo: Number(rip! & 0xffffffffn) | 0, hi: Number(rip! >> 32n) | 0 } : undefined,
       },
       link: chain
         ? (lo, hi) => {
@@ -670,13 +672,13 @@ export class Jit implements BlockCompiler {
             return slot;
           }
         : undefined,
-      entryCheck: linkable
+      entryCheck: chain
         ? { stateBase: cpu.stateBase, mode, rip: rip!, page, page2: twoPages ? block.pages[1]! * 4096 : undefined }
         : undefined,
       linkIndirect: chain ? newSlot : undefined,
       token: this.rt.allocToken(block),
     };
-    return { spec, out, wants, key: `${mode}:${rip}`, rip: rip ?? 0n, page, twoPages, linkable };
+    return { spec, out, wants, key: `${mode}:${rip}`, rip: rip ?? 0n, page, twoPages, linkable: chain };
   }
 
   private install(block: Block, p: Prepared, c: Compiled, mod: CodeModule): void {

@@ -22,24 +22,32 @@ const IMM = 3;
 type Body = (c: Code, base: number) => void;
 
 const load = (c: Code, base: number, p: number) => c.get(p).simd(V128_LOAD).u32(0).u32(base);
+/** (d's address is pushed first) */
+const store = (c: Code, base: number) => c.simd(V128_STORE).u32(0).u32(base);
+/** A v128 constant of 16 equal bytes. */
+const splat = (c: Code, b: number) => {
+  c.simd(V128_CONST);
+  for (let i = 0; i < 16; i++) c.byte(b);
+};
+
+/** d = f(d, s), with f the code after both operands are pushed. */
+const withOperands = (f: (c: Code) => void): Body => (c, base) => {
+  c.get(D);
+  load(c, base, D);
+  load(c, base, S);
+  f(c);
+  store(c, base);
+};
 
 /** d = op(d, s) lanewise. */
-const binary = (op: number): Body => (c, base) => {
-  c.get(D);
-  load(c, base, D);
-  load(c, base, S);
-  c.simd(op).simd(V128_STORE).u32(0).u32(base);
-};
+const binary = (op: number): Body => withOperands((c) => c.simd(op));
 
 /** d = bytes of (d, s) picked by `lanes` (0-15: d, 16-31: s). */
-const shuffle = (lanes: number[]): Body => (c, base) => {
-  c.get(D);
-  load(c, base, D);
-  load(c, base, S);
-  c.simd(I8X16_SHUFFLE);
-  for (const l of lanes) c.byte(l);
-  c.simd(V128_STORE).u32(0).u32(base);
-};
+const shuffle = (lanes: number[]): Body =>
+  withOperands((c) => {
+    c.simd(I8X16_SHUFFLE);
+    for (const l of lanes) c.byte(l);
+  });
 
 /** Dword lanes interleaved: the low (or high) two of d and s. */
 const unpackDwords = (high: boolean): number[] => {
@@ -59,21 +67,16 @@ const shiftDwords = (op: number): Body => (c, base) => {
   load(c, base, D);
   c.get(S).mem(W.i32_load, 2, base).simd(op);
   c.op(W.else_);
-  c.simd(V128_CONST);
-  for (let i = 0; i < 16; i++) c.byte(0);
+  splat(c, 0);
   c.op(W.end);
-  c.simd(V128_STORE).u32(0).u32(base);
+  store(c, base);
 };
 
 /** pshufb: each byte of d chosen by the low 4 bits of s's byte, or zero if its bit 7 is set. */
-const pshufb: Body = (c, base) => {
-  c.get(D);
-  load(c, base, D);
-  load(c, base, S);
-  c.simd(V128_CONST);
-  for (let i = 0; i < 16; i++) c.byte(0x8f);
-  c.simd(V128_AND).simd(I8X16_SWIZZLE).simd(V128_STORE).u32(0).u32(base);
-};
+const pshufb: Body = withOperands((c) => {
+  splat(c, 0x8f);
+  c.simd(V128_AND).simd(I8X16_SWIZZLE);
+});
 
 /** pshufd: dword i of d is dword (imm >> 2i) & 3 of s (all four read before d is written). */
 const pshufd: Body = (c, base) => {

@@ -176,14 +176,24 @@ function setCounter(cpu: Cpu, r: number, v: bigint, as: number): void {
   cpu.set64(L.gprOff(r), as === 8 ? v : as === 4 ? v & mask : (cpu.get64(L.gprOff(r)) & ~mask) | (v & mask));
 }
 
-/** Copies or fills `bytes` at physical `pd` (from `ps`) in element order (`size`), forward. */
-function moveForward(cpu: Cpu, movs: boolean, size: number, pd: number, ps: number, bytes: number): void {
+/**
+ * MOVS copies, STOS fills `bytes` at physical `d0` (from `s0`, the lowest bytes of both runs) in element order
+ * (`size`, direction `dir`); code on the destination pages is dropped first.
+ */
+function move(cpu: Cpu, movs: boolean, size: number, dir: number, d0: number, s0: number, bytes: number): void {
+  for (let pg = Math.floor(d0 / 4096); pg <= Math.floor((d0 + bytes - 1) / 4096); pg++) {
+    if (!cpu.mmu.codePages[pg]) continue;
+    const from = Math.max(d0, pg * 4096);
+    cpu.codeWritten(from, Math.min(d0 + bytes, pg * 4096 + 4096) - from);
+  }
   const u8 = cpu.u8;
   if (movs) {
     // element order matters only when the runs overlap so that a later read would see an earlier write
-    if (!(pd > ps && pd < ps + bytes)) u8.copyWithin(pd, ps, ps + bytes);
-    else for (let i = 0; i < bytes; i += size) u8.copyWithin(pd + i, ps + i, ps + i + size);
-  } else fill(cpu, size, pd, bytes);
+    const clash = dir > 0 ? d0 > s0 && d0 < s0 + bytes : d0 < s0 && d0 + bytes > s0;
+    if (!clash) u8.copyWithin(d0, s0, s0 + bytes);
+    else if (dir > 0) for (let i = 0; i < bytes; i += size) u8.copyWithin(d0 + i, s0 + i, s0 + i + size);
+    else for (let i = bytes - size; i >= 0; i -= size) u8.copyWithin(d0 + i, s0 + i, s0 + i + size);
+  } else fill(cpu, size, d0, bytes);
 }
 
 /** STOS: `bytes` at physical `d0` filled with copies of the low `size` bytes of RAX. */
@@ -225,8 +235,7 @@ function bulk64(cpu: Cpu, movs: boolean, size: number, srcSeg: number, user: boo
     const ps = movs ? mmu.translate(slo, shi, Access.Read, user) : 0;
     const pd = mmu.translate(dlo, dhi, Access.Write, user);
     if (ps + bytes > cpu.ramSize || pd + bytes > cpu.ramSize) return true;
-    if (mmu.codePages[Math.floor(pd / 4096)]) cpu.codeWritten(pd, bytes);
-    moveForward(cpu, movs, size, pd, ps, bytes);
+    move(cpu, movs, size, 1, pd, ps, bytes);
     count -= n;
     i32[rcx] = count;
     const d = (dlo >>> 0) + bytes;
@@ -251,7 +260,6 @@ function bulk(cpu: Cpu, spec: number): void {
   const dir = cpu.get32(L.EFLAGS) & 0x400 ? -1 : 1;
   if (as === 8 && dir > 0 && (cpu.mode & 3) === 2 && bulk64(cpu, movs, size, srcSeg, user)) return;
   const mask = MASK[as]!;
-  const u8 = cpu.u8;
   let count = cpu.get64(L.gprOff(RCX)) & mask;
   let si = movs ? cpu.get64(L.gprOff(RSI)) & mask : 0n;
   let di = cpu.get64(L.gprOff(RDI)) & mask;
@@ -270,18 +278,7 @@ function bulk(cpu: Cpu, spec: number): void {
     if (dir > 0 ? di + span > mask || si + span > mask : di < span || si < span) return;
     const d0 = dst.phys + (dst.n - n) * (dir > 0 ? 0 : size); // lowest byte of the n elements actually moved
     const s0 = src.phys + (src.n - n) * (dir > 0 ? 0 : size);
-    for (let pg = Math.floor(d0 / 4096); pg <= Math.floor((d0 + bytes - 1) / 4096); pg++) {
-      if (!cpu.mmu.codePages[pg]) continue;
-      const from = Math.max(d0, pg * 4096);
-      cpu.codeWritten(from, Math.min(d0 + bytes, pg * 4096 + 4096) - from);
-    }
-    if (movs) {
-      // element order matters only when the runs overlap so that a later read would see an earlier write
-      const clash = dir > 0 ? d0 > s0 && d0 < s0 + bytes : d0 < s0 && d0 + bytes > s0;
-      if (!clash) u8.copyWithin(d0, s0, s0 + bytes);
-      else if (dir > 0) for (let i = 0; i < bytes; i += size) u8.copyWithin(d0 + i, s0 + i, s0 + i + size);
-      else for (let i = bytes - size; i >= 0; i -= size) u8.copyWithin(d0 + i, s0 + i, s0 + i + size);
-    } else fill(cpu, size, d0, bytes);
+    move(cpu, movs, size, dir, d0, s0, bytes);
     const delta = BigInt(dir * bytes);
     count -= BigInt(n);
     di = (di + delta) & mask;
