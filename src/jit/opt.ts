@@ -99,15 +99,24 @@ export interface Analysis {
  * look); else they are not (the fast path). `loop`/`loopKilled`: an exit to the program's start continues with
  * the bytes killed there (the loop goes on) instead of observing everything.
  */
+// Scratch for liveness, shared by all calls (a block is analysed in microseconds; allocating and zeroing these
+// per call cost more than the analysis). `killed[b] === gen` means byte b is killed in the current generation;
+// generations only grow, so values left by earlier calls never match.
+const killed = new Int32Array(STATE_SIZE);
+let nextGen = 1;
+const isTouched = new Uint8Array(STATE_SIZE);
+
 function liveness(
   p: Program, starts: Int32Array, memObserves: boolean, live: Uint8Array, uses: Int32Array,
   loop?: { lo: number; hi: number }, loopKilled?: number[], exitKilled?: number[],
 ): void {
   const code = p.code;
-  const killed = new Int32Array(STATE_SIZE);
-  let gen = 1;
+  if (nextGen > 0x3fffffff) {
+    killed.fill(0);
+    nextGen = 1;
+  }
+  let gen = nextGen;
   const touched: number[] = []; // bytes ever killed (the candidates of a snapshot)
-  const isTouched = new Uint8Array(STATE_SIZE);
   const labelKilled: (number[] | undefined)[] = new Array(p.labels);
   const snapshot = () => touched.filter((b) => killed[b] === gen);
   const kill = (b: number) => {
@@ -177,6 +186,8 @@ function liveness(
       if (t >= 0) uses[t]!++;
     }
   }
+  nextGen = gen + 1;
+  for (const b of touched) isTouched[b] = 0;
 }
 
 /** Some exit of the program goes to `loop` (its own start). */
@@ -192,6 +203,10 @@ function selfExit(p: Program, starts: Int32Array, loop: { lo: number; hi: number
 /** The state offset of a segment's base. */
 export const segBase = (seg: number): number => segOff(seg) + SEG_BASE;
 
+// scratch for analyse: bytes loaded so far from the top / stored anywhere (stored is all zero between calls)
+const loaded = new Uint8Array(STATE_SIZE);
+const stored = new Uint8Array(STATE_SIZE);
+
 /** `loop`: the program's own start RIP, when an exit to it loops (see Analysis.fast). */
 export function analyse(p: Program, rip: number, loop?: { lo: number; hi: number }): Analysis {
   const code = p.code;
@@ -200,7 +215,8 @@ export function analyse(p: Program, rip: number, loop?: { lo: number; hi: number
   let ripTouched = false;
   // bytes stored from the start before any observation, branch, label or memory access (the top of the program)
   const topKilled = new Uint8Array(STATE_SIZE);
-  const loaded = new Uint8Array(STATE_SIZE);
+  loaded.fill(0);
+  const loopKilled: number[] = [];
   let top = true;
   for (let i = 0; i < n; i++) {
     const pc = starts[i]!;
@@ -213,7 +229,10 @@ export function analyse(p: Program, rip: number, loop?: { lo: number; hi: number
       if (!top || off < 0 || off + size > STATE_SIZE) continue;
       for (let b = off; b < off + size; b++) {
         if (kind === 1) loaded[b] = 1;
-        else if (!loaded[b]) topKilled[b] = 1;
+        else if (!loaded[b] && !topKilled[b]) {
+          topKilled[b] = 1;
+          loopKilled.push(b);
+        }
       }
     } else if (kind !== 3 && o !== INSN) top = false;
   }
@@ -221,23 +240,26 @@ export function analyse(p: Program, rip: number, loop?: { lo: number; hi: number
   const uses = new Int32Array(p.widths.length);
   liveness(p, starts, true, live, uses);
   const fast = new Uint8Array(n);
-  const loopKilled: number[] = [];
-  for (let b = 0; b < STATE_SIZE; b++) if (topKilled[b]) loopKilled.push(b);
   // In a loop, the fast path is the way around the loop: what only the exits need is stored on the way out (the
   // code generator stores pending stores at every exit), so an exit counts as overwriting every byte stored.
   let exitKilled: number[] | undefined;
   if (loop && selfExit(p, starts, loop)) {
-    const stored = new Uint8Array(STATE_SIZE);
+    exitKilled = [];
     for (let i = 0; i < n; i++) {
       const pc = starts[i]!;
       const o = code[pc]!;
       if (KIND[o] !== 2) continue;
       const size = SIZE[o]!;
       const off = stateAccessOffset(code[pc + 1]!, size);
-      if (off >= 0 && off + size <= STATE_SIZE) stored.fill(1, off, off + size);
+      if (off < 0 || off + size > STATE_SIZE) continue;
+      for (let b = off; b < off + size; b++) {
+        if (!stored[b]) {
+          stored[b] = 1;
+          exitKilled.push(b);
+        }
+      }
     }
-    exitKilled = [];
-    for (let b = 0; b < STATE_SIZE; b++) if (stored[b]) exitKilled.push(b);
+    for (const b of exitKilled) stored[b] = 0;
   }
   liveness(p, starts, false, fast, new Int32Array(p.widths.length), loop, loopKilled, exitKilled);
   // (what is not live is not fast either: the fast pass may keep a store the full pass found dead on every path)
