@@ -49,24 +49,27 @@ describe('system: the CPUID model', () => {
     expect(c1 & ((1 << 27) | (1 << 28))).toBe(0); // OSXSAVE follows CR4 (0 here), no AVX
   });
 
-  it('identifies as an AMD family 17h x86-64 processor with the MMU address sizes', () => {
+  it('identifies as an AMD family 1Ah x86-64 processor with the MMU address sizes', () => {
     const [max, b, c, d] = cpuid(0, 0);
     expect(max).toBeGreaterThanOrEqual(7);
     const str = (...r: number[]) => Buffer.from(new Uint32Array(r).buffer).toString('latin1');
     expect(str(b, d, c)).toBe(VENDOR);
     const sig = cpuid(1, 0)[0];
     expect(((sig >> 8) & 0xf) + ((sig >> 20) & 0xff)).toBe(FAMILY);
-    expect(cpuid(0x80000000, 0)[0]).toBe(0x80000008);
+    expect(cpuid(0x80000000, 0)[0]).toBe(0x80000021);
     const brand = [0x80000002, 0x80000003, 0x80000004].flatMap((l) => cpuid(l, 0));
     expect(str(...brand).replace(/\0+$/, '')).toBe(BRAND);
     expect(cpuid(0x80000008, 0)[0] & 0xffff).toBe(PHYS_BITS | (48 << 8));
     expect(cpuid(0x80000001, 0)[3] & (1 << 29)).not.toBe(0); // LM
     expect(cpuid(0x12345, 0)).toEqual([0, 0, 0, 0]);
     expect(CR4_SUPPORTED & (1 << 20)).not.toBe(0);
+    // not exposed to speculative attacks: AMD_SSB_NO, AutoIBRS, SRSO_NO
+    expect(cpuid(0x80000008, 0)[1] & (1 << 26)).not.toBe(0);
+    expect(cpuid(0x80000021, 0)[0] & ((1 << 8) | (1 << 29))).toBe((1 << 8) | (1 << 29));
   });
 
   it('a guest reads the same leaves; CR4 and EFER reject bits the model lacks', () => {
-    const leaves = [0, 1, 7, 0x80000000, 0x80000001, 0x80000002, 0x80000007, 0x80000008, 0x40000000];
+    const leaves = [0, 1, 7, 0x80000000, 0x80000001, 0x80000002, 0x80000007, 0x80000008, 0x80000021, 0x40000000];
     const g = buildGuest(LM_PRELUDE + String.raw`
 .set RESULT, 0x70000
 .text
@@ -119,6 +122,17 @@ test_main:
     rdmsr
     mov [RESULT + 0x200], eax
   E 301
+  # AIBRSE (21), which CPUID's AutoIBRS bit advertises, is accepted
+  T 321
+    mov ecx, 0xc0000080
+    rdmsr
+    bts eax, 21
+    wrmsr
+    rdmsr
+    mov [RESULT + 0x204], eax
+    btr eax, 21
+    wrmsr
+  E 321
   ret
 .data
 leaves: .long ${leaves.join(', ')}, -1
@@ -140,5 +154,7 @@ leaves: .long ${leaves.join(', ')}, -1
     expect(ev(3014)).toBe('13/0');
     expect(ev(301)).toBe('none');
     expect(r.u32(0x70200) & 0x400).toBe(0x400); // LMA stays
+    expect(ev(321)).toBe('none');
+    expect(r.u32(0x70204) & (1 << 21)).toBe(1 << 21);
   });
 });

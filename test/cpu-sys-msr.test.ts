@@ -435,7 +435,7 @@ describe('system: MSRs, control registers, string I/O, mode transitions', () => 
     expect(kvm.outcome).toEqual({ kind: 'exit', status: 1 });
     expect(kvm.out).toBe(tcg.out);
     // TSC values differ by nature; the host (AMD Zen 5) clears the FS base on a null selector load like Intel and
-    // Zen 3+ (CPUID 0x80000021 NullSelectorClearsBase), the model (family 17h) keeps it; the rest must agree
+    // Zen 3+ (CPUID 0x80000021 NullSelectorClearsBase), the model (which does not set that bit) keeps it; the rest must agree
     for (let off = 0; off < 0x140; off += 8) {
       if (off === 0x10 || off === 0x28 || off === 0x30 || off === 0x38 || off === 0x40) continue;
       expect([off.toString(16), q(kvm, off)]).toEqual([off.toString(16), q(tcg, off)]);

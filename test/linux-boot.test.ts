@@ -80,6 +80,10 @@ describe.skipIf(process.env.KEMU_GUEST_TESTS !== '1')('Debian Linux on the softw
       const cpu = await con.run('grep -c ^processor /proc/cpuinfo; grep -m1 "model name" /proc/cpuinfo; grep -m1 ^flags /proc/cpuinfo');
       expect(cpu).toMatch(/^1\nmodel name\t: kemu software x86-64 CPU\n/);
       for (const f of ['fpu', 'sse2', 'ssse3', 'sse4_2', 'xsave', 'apic', 'lm']) expect(cpu).toMatch(new RegExp(`\\b${f}\\b`));
+      // the CPU model says it does not speculate: no return thunks on every return, no retpolines
+      const vuln = '/sys/devices/system/cpu/vulnerabilities';
+      expect(await con.run(`cat ${vuln}/retbleed ${vuln}/spec_rstack_overflow ${vuln}/spectre_v2`))
+        .toMatch(/^Not affected\nNot affected\nMitigation: Enhanced \/ Automatic IBRS/);
       const want = createHash('md5').update('kemu runs linux\n').digest('hex');
       expect(await con.run('echo "kemu runs linux" | md5sum')).toBe(`${want}  -\n`);
       expect(await con.run("printf '30\\n4\\n200\\n1\\n' | sort -n | tr '\\n' ' '; echo")).toBe('1 4 30 200 \n');

@@ -1,13 +1,15 @@
 // CPUID: the one CPU model the software CPU presents. An AMD-style x86-64 processor that advertises exactly what kemu
 // implements: every feature bit below names instructions that have semantics (test/cpu-sys-cpuid.test.ts checks
 // that against the semantics registry), and the control-register and EFER bits the model accepts follow from it.
-// No x87/MMX/SSE yet (they arrive with the Linux milestone), no APIC, no XSAVE.
 import { PHYS_BITS } from './mmu.ts';
 
 export const VENDOR = 'AuthenticAMD';
 export const BRAND = 'kemu software x86-64 CPU';
-/** Family 17h (Zen) as encoded: base family 0xF + extended family 0x8. */
-export const FAMILY = 0x17;
+/**
+ * Family 1Ah (Zen 5) as encoded: base family 0xF + extended family 0xB. Linux applies the Zen 1 errata workarounds
+ * and the RETBleed return thunks by family (17h has them); on 1Ah with the speculation bits below it applies none.
+ */
+export const FAMILY = 0x1a;
 export const MODEL = 0x01;
 export const STEPPING = 0x2;
 export const LINEAR_BITS = 48;
@@ -102,6 +104,12 @@ export const FEATURES: Feature[] = [
   { name: 'lm', leaf: 0x80000001, reg: 'edx', bit: 29, mnemonics: ['swapgs', 'iretq', 'retfq'] },
   // leaf 0x80000007 EDX
   { name: 'constant_tsc', leaf: 0x80000007, reg: 'edx', bit: 8 },
+  // Speculation: a CPU that does not speculate is not exposed to the attacks these bits rule out (AutoIBRS: EFER
+  // bit 21 protects kernel indirect branches), and Linux then leaves out retpolines and the SRSO return thunk,
+  // which cost the guest on every indirect call and every return.
+  { name: 'amd_ssb_no', leaf: 0x80000008, reg: 'ebx', bit: 26 },
+  { name: 'auto_ibrs', leaf: 0x80000021, reg: 'eax', bit: 8 },
+  { name: 'srso_no', leaf: 0x80000021, reg: 'eax', bit: 29 },
 ];
 
 /** Leaf 1 EDX bits AMD repeats in leaf 0x80000001 EDX. */
@@ -115,8 +123,8 @@ export const CR4_SUPPORTED =
   (has('smep') ? 1 << 20 : 0) | (has('smap') ? 1 << 21 : 0) |
   (has('fxsr') ? (1 << 9) /* OSFXSR */ | (1 << 10) /* OSXMMEXCPT */ : 0) | (has('xsave') ? 1 << 18 /* OSXSAVE */ : 0);
 
-/** EFER bits the model accepts: SCE, LME, LMA (read-only), NXE. */
-export const EFER_SUPPORTED = 0x1 | 0x100 | 0x400 | 0x800;
+/** EFER bits the model accepts: SCE, LME, LMA (read-only), NXE, AIBRSE (no effect: nothing speculates). */
+export const EFER_SUPPORTED = 0x1 | 0x100 | 0x400 | 0x800 | (has('auto_ibrs') ? 1 << 21 : 0);
 
 function regs(leaf: number, subleaf: number): [number, number, number, number] {
   let a = 0, b = 0, c = 0, d = 0;
@@ -136,7 +144,7 @@ const str4 = (s: string, i: number): number =>
 
 const SIGNATURE = STEPPING | ((MODEL & 0xf) << 4) | (0xf << 8) | ((MODEL >> 4) << 16) | ((FAMILY - 0xf) << 20);
 const MAX_BASIC = 0xd;
-const MAX_EXT = 0x80000008;
+const MAX_EXT = 0x80000021;
 const brand = BRAND.padEnd(48, '\0');
 
 /** XSAVE area size for the XCR0 bits the model supports (x87 and SSE: the legacy region and the header). */
@@ -191,7 +199,10 @@ export function cpuid(leaf: number, subleaf: number, cr4 = 0): [number, number, 
       break;
     case 0x80000008:
       // physical and linear address sizes; one core
-      r = [PHYS_BITS | (LINEAR_BITS << 8), 0, 0, 0];
+      r = [PHYS_BITS | (LINEAR_BITS << 8), regs(0x80000008, 0)[1], 0, 0];
+      break;
+    case 0x80000021:
+      r = regs(0x80000021, 0);
       break;
     default:
       r = [0, 0, 0, 0]; // AMD: reserved and out-of-range leaves read as zero
