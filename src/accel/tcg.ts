@@ -4,7 +4,9 @@ import { AccelError, type Accelerator, type InterruptSource, type IoHandler, typ
 import { CPU_EXTRA_BYTES, Cpu, Stop } from '../cpu/cpu.ts';
 import type { CpuState } from '../cpu/state.ts';
 import { deliverInterrupt } from '../cpu/system/deliver.ts';
-import type { GuestMemory } from '../machine/memory.ts';
+import { GuestMemory } from '../machine/memory.ts';
+import { warmUpInterpreter } from '../cpu/ir/warmup.ts';
+import { warmUpDecoder } from '../decoder/warmup.ts';
 import { applyJit, jitModeFromEnv, type JitMode } from '../machine/jit-mode.ts';
 
 /** While an interrupt waits for IF, the CPU runs in slices this long so it is taken soon after STI. */
@@ -18,6 +20,21 @@ const EXITS: Record<Stop, VcpuExit> = {
   [Stop.Requested]: { kind: 'stopped' },
 };
 
+let warmed = false;
+
+/**
+ * Gives the decoder and the IR interpreter type feedback for all their paths (their warmup.ts), the interpreter on
+ * a CPU of its own, once per process.
+ */
+function warmUp(): void {
+  if (warmed) return;
+  warmed = true;
+  warmUpDecoder();
+  const mem = new GuestMemory(64 << 10, { extraBytes: CPU_EXTRA_BYTES });
+  const none = { ioRead: () => 0xff, ioWrite: () => {}, mmioRead: () => 0xff, mmioWrite: () => {} };
+  warmUpInterpreter(new Cpu(mem, none), 0x1000);
+}
+
 export class TcgVcpu implements Vcpu {
   readonly cpu: Cpu;
   private readonly irqQueue: number[] = [];
@@ -25,6 +42,7 @@ export class TcgVcpu implements Vcpu {
   private stopRequested = false;
 
   constructor(memory: GuestMemory, io: IoHandler, jit: JitMode = 'off') {
+    warmUp();
     this.cpu = new Cpu(memory, io);
     applyJit(this.cpu, jit);
   }
