@@ -88,6 +88,20 @@ export interface Block {
   phys2?: number;
 }
 
+/**
+ * A block with every field present from the start: blocks then share one hidden class, and the run loop's
+ * property accesses stay monomorphic (adding `compiled` or `lin2` later gave them several; V8 deoptimised it).
+ */
+function newBlock(
+  prog: Program, key: number, mode: number, pages: number[], spans: number[], rip: bigint, ripLo: number, ripHi: number,
+  insns: number,
+): Block {
+  return {
+    prog, key, mode, sameAddr: undefined, pages, spans, hits: 0, compiled: undefined, rip, ripLo, ripHi, insns,
+    lin2: undefined, phys2: undefined,
+  };
+}
+
 /** A compiler tier plugged into the run loop (src/jit). */
 export interface BlockCompiler {
   /** Interpreter runs of a block before it is compiled (0: compile before the first run). */
@@ -576,12 +590,12 @@ export class Cpu implements IrHost, MmuHost {
     if (this.singleInsnNext) {
       this.singleInsnNext = false;
       const t = translateBlock(this, lin, rip, mode, 1);
-      return { prog: t.prog, key: -1, mode, pages: [], spans: t.spans, hits: 0, rip, ripLo, ripHi, insns: t.insns };
+      return newBlock(t.prog, -1, mode, [], t.spans, rip, ripLo, ripHi, t.insns);
     }
     // (traces list a block's instructions in address order: no superblocks then)
     const t = translateBlock(this, lin, rip, mode, MAX_BLOCK_INSNS, !this.onTranslate && !this.onBlock);
     this.onTranslate?.(lin, rip, mode, t.insns);
-    b = { prog: t.prog, key: phys * MODE_KEYS + mode, mode, pages: t.pages, spans: t.spans, hits: 0, rip, ripLo, ripHi, insns: t.insns };
+    b = newBlock(t.prog, phys * MODE_KEYS + mode, mode, t.pages, t.spans, rip, ripLo, ripHi, t.insns);
     if (t.pages.length > 1) {
       b.lin2 = (lin & ~0xfffn) + 0x1000n;
       b.phys2 = t.pages[1]!;
