@@ -38,6 +38,7 @@ import {
   type Analysis,
 } from './opt.ts';
 import { Code, Ty, VOID, W } from './wasm.ts';
+import { type Scratch, releaseScratch, takeScratch } from './scratch.ts';
 
 /** Imports the code generator needs; each returns a function index (allocated by the caller on first use). */
 export interface CodegenEnv {
@@ -157,11 +158,11 @@ let GEN: (OpGen | undefined)[] = [];
  * Per label: the edges into it, and whether it is reached from different instructions (edges after different INSN
  * ops) where something may need RIP before the next INSN (mixed: there every edge stores its RIP).
  */
-function labelFacts(p: Program, a: Analysis): { mixed: Uint8Array; edges: Int32Array } {
+function labelFacts(p: Program, a: Analysis, scratch: Scratch): { mixed: Uint8Array; edges: Int32Array } {
   const code = p.code;
   const { starts } = a;
-  const mixed = new Uint8Array(p.labels);
-  const edges = new Int32Array(p.labels);
+  const mixed = scratch.u8(p.labels);
+  const edges = scratch.i32(p.labels);
   const from = new Float64Array(p.labels).fill(NaN); // index of the INSN before the first edge
   let insn = -1;
   let reachable = true;
@@ -200,7 +201,12 @@ function labelFacts(p: Program, a: Analysis): { mixed: Uint8Array; edges: Int32A
 }
 
 export function generate(p: Program, env: CodegenEnv, opts: CodegenOptions): GeneratedFunction {
-  return new Gen(p, env, opts).run();
+  const scratch = takeScratch();
+  try {
+    return new Gen(p, env, opts, scratch).run();
+  } finally {
+    releaseScratch(scratch);
+  }
 }
 
 /** Ops the generator handles (the tests check this against ops.ts, so a new op cannot be forgotten). */
@@ -227,7 +233,7 @@ interface Pending {
 }
 
 class Gen {
-  private readonly c = new Code(1024);
+  private readonly c: Code;
   private readonly code: Int32Array;
   private readonly a: Analysis;
   private readonly sb: number;
@@ -236,7 +242,7 @@ class Gen {
   private readonly tlb: number; // memory offset of this privilege's TLB table
   private localTypes: Ty[] = [Ty.I32, Ty.I32]; // the parameters n and limit
   private readonly tempLocal: Int32Array;
-  private readonly slotLocal = new Int32Array(SLOTS).fill(-1);
+  private readonly slotLocal: Int32Array;
   private readonly cached: number[] = [];
   private dirty: Uint8Array;
   private readonly scratch = new Map<string, number>();
@@ -273,30 +279,32 @@ class Gen {
   private looping = false; // the body is inside a wasm loop (some exit goes back to the top)
   private ctrLocal = -1; // loop trips left before the function re-enters itself
 
-  constructor(private readonly p: Program, private readonly env: CodegenEnv, opts: CodegenOptions) {
+  constructor(private readonly p: Program, private readonly env: CodegenEnv, opts: CodegenOptions, scratch: Scratch) {
     this.code = p.code;
+    this.slotLocal = scratch.i32(SLOTS, -1);
+    this.c = new Code(scratch.bytes(16384));
     this.sb = opts.stateBase;
     this.helperMode = opts.helperMode ?? false;
     this.loopRip = opts.loop;
-    this.a = analyse(p, L.RIP, opts.helperMode ? undefined : opts.loop);
+    this.a = analyse(p, L.RIP, opts.helperMode ? undefined : opts.loop, scratch);
     // (with alignment checks on, every access goes through the CPU's memory path, which checks them)
     this.flat64 = (opts.inlineTlb ?? true) && (opts.mode & ModeBits.CODE_MASK) === 2 && (opts.mode & ModeBits.LMA) !== 0 &&
       !(opts.mode & ModeBits.AC);
     const user = (opts.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
     this.tlb = this.sb + TLB_OFFSET + (user ? TLB_ENTRIES * TLB_ENTRY : 0);
-    this.tempLocal = new Int32Array(p.widths.length).fill(-1);
+    this.tempLocal = scratch.i32(p.widths.length, -1);
     this.order = [];
     for (let l = 0; l < p.labels; l++) if (p.labelAt[l]! >= 0) this.order.push(l);
     this.order.sort((x, y) => p.labelAt[x]! - p.labelAt[y]!);
-    this.rank = new Int32Array(p.labels).fill(-1);
+    this.rank = scratch.i32(p.labels, -1);
     this.order.forEach((l, i) => (this.rank[l] = i));
     this.labelIn = new Array(p.labels);
-    const facts = labelFacts(p, this.a);
+    const facts = labelFacts(p, this.a, scratch);
     this.ripMixed = facts.mixed;
     this.edgesIn = facts.edges;
-    this.defPc = new Int32Array(p.widths.length).fill(-1);
-    this.onFastPath = new Uint8Array(p.widths.length);
-    this.availIn = new Int32Array(p.widths.length).fill(-1);
+    this.defPc = scratch.i32(p.widths.length, -1);
+    this.onFastPath = scratch.u8(p.widths.length);
+    this.availIn = scratch.i32(p.widths.length, -1);
     {
       const { starts, live, fast } = this.a;
       for (let i = 0; i < starts.length; i++) {
@@ -309,7 +317,7 @@ class Gen {
         if (live[i] && (fast[i] || !isPure(o))) this.onFastPath[d] = 1;
       }
     }
-    this.chooseSlots();
+    this.chooseSlots(scratch);
     this.dirty = new Uint8Array(this.cached.length);
     this.chaining = env.link !== undefined;
   }
@@ -332,10 +340,10 @@ class Gen {
   }
 
   /** Slots read by a live op and never accessed across a slot boundary get a local. */
-  private chooseSlots(): void {
+  private chooseSlots(scratch: Scratch): void {
     const { starts, live } = this.a;
-    const read = new Uint8Array(SLOTS);
-    const bad = new Uint8Array(SLOTS);
+    const read = scratch.u8(SLOTS);
+    const bad = scratch.u8(SLOTS);
     for (let i = 0; i < starts.length; i++) {
       if (!live[i]) continue;
       const pc = starts[i]!;

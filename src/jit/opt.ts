@@ -11,6 +11,7 @@
 import type { Program } from '../cpu/ir/builder.ts';
 import { A, OPS, Op } from '../cpu/ir/ops.ts';
 import { SEG_BASE, STATE_SIZE, segOff } from '../cpu/layout.ts';
+import { Scratch } from './scratch.ts';
 
 // Per-opcode facts, as tables (the hot loops below must not compare against imported constants).
 const SIZE = new Uint8Array(OPS.length);
@@ -21,6 +22,7 @@ for (let o = Op.MOVI32; o <= Op.SELECT64; o++) {
   if (k !== A.D32 && k !== A.D64) throw new Error(`opt.ts: ${OPS[o]!.name} in the range of value ops has no result`);
 }
 const MEM = new Uint8Array(OPS.length); // guest memory accesses
+const OP_LEN = Uint8Array.from(OPS, (d) => d.args.length);
 for (const [ops, size] of [[[Op.LD8, Op.ST8], 1], [[Op.LD16, Op.ST16], 2], [[Op.LD32, Op.ST32], 4], [[Op.LD64, Op.ST64], 8]] as const) {
   for (const o of ops) SIZE[o] = size;
 }
@@ -64,11 +66,13 @@ export const observesAll = (op: number) =>
 export const sourceArgs = (op: number): readonly number[] => SOURCES[op]!;
 
 /** Start offsets of the ops of a program, in order. */
-export function opStarts(code: Int32Array): Int32Array {
-  const out = new Int32Array(code.length);
+export function opStarts(code: Int32Array, scratch?: Scratch): Int32Array {
   let n = 0;
-  for (let pc = 0; pc < code.length; pc += 1 + OPS[code[pc]!]!.args.length) out[n++] = pc;
-  return out.slice(0, n);
+  for (let pc = 0; pc < code.length; pc += 1 + OP_LEN[code[pc]!]!) n++;
+  const out = scratch ? scratch.i32(n) : new Int32Array(n);
+  n = 0;
+  for (let pc = 0; pc < code.length; pc += 1 + OP_LEN[code[pc]!]!) out[n++] = pc;
+  return out;
 }
 
 export interface Analysis {
@@ -207,14 +211,17 @@ export const segBase = (seg: number): number => segOff(seg) + SEG_BASE;
 const loaded = new Uint8Array(STATE_SIZE);
 const stored = new Uint8Array(STATE_SIZE);
 
-/** `loop`: the program's own start RIP, when an exit to it loops (see Analysis.fast). */
-export function analyse(p: Program, rip: number, loop?: { lo: number; hi: number }): Analysis {
+/**
+ * `loop`: the program's own start RIP, when an exit to it loops (see Analysis.fast). With `scratch`, the arrays of
+ * the result are the scratch set's (valid until it is released).
+ */
+export function analyse(p: Program, rip: number, loop?: { lo: number; hi: number }, scratch = new Scratch()): Analysis {
   const code = p.code;
-  const starts = opStarts(code);
+  const starts = opStarts(code, scratch);
   const n = starts.length;
   let ripTouched = false;
   // bytes stored from the start before any observation, branch, label or memory access (the top of the program)
-  const topKilled = new Uint8Array(STATE_SIZE);
+  const topKilled = scratch.u8(STATE_SIZE);
   loaded.fill(0);
   const loopKilled: number[] = [];
   let top = true;
@@ -236,10 +243,10 @@ export function analyse(p: Program, rip: number, loop?: { lo: number; hi: number
       }
     } else if (kind !== 3 && o !== INSN) top = false;
   }
-  const live = new Uint8Array(n);
-  const uses = new Int32Array(p.widths.length);
+  const live = scratch.u8(n);
+  const uses = scratch.i32(p.widths.length);
   liveness(p, starts, true, live, uses);
-  const fast = new Uint8Array(n);
+  const fast = scratch.u8(n);
   // In a loop, the fast path is the way around the loop: what only the exits need is stored on the way out (the
   // code generator stores pending stores at every exit), so an exit counts as overwriting every byte stored.
   let exitKilled: number[] | undefined;
@@ -261,7 +268,7 @@ export function analyse(p: Program, rip: number, loop?: { lo: number; hi: number
     }
     for (const b of exitKilled) stored[b] = 0;
   }
-  liveness(p, starts, false, fast, new Int32Array(p.widths.length), loop, loopKilled, exitKilled);
+  liveness(p, starts, false, fast, scratch.i32(p.widths.length), loop, loopKilled, exitKilled);
   // (what is not live is not fast either: the fast pass may keep a store the full pass found dead on every path)
   for (let i = 0; i < n; i++) fast[i]! &= live[i]!;
   return { starts, live, uses, fast, topKilled, ripTouched };

@@ -38,8 +38,9 @@ export class Bytes {
   buf: Uint8Array;
   len = 0;
 
-  constructor(capacity = 256) {
-    this.buf = new Uint8Array(capacity);
+  /** `capacity`: initial size, or a buffer to start writing into (it is not copied; growing replaces it). */
+  constructor(capacity: number | Uint8Array = 256) {
+    this.buf = typeof capacity === 'number' ? new Uint8Array(Math.max(capacity, 16)) : capacity;
   }
 
   private room(n: number): void {
