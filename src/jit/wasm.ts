@@ -32,6 +32,7 @@ export const enum W {
 }
 
 const utf8 = new TextEncoder();
+const MAGIC = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
 /** A growable byte buffer with LEB128 writers. */
 export class Bytes {
@@ -122,6 +123,11 @@ export class Bytes {
 }
 
 /** Function body emitter: instructions with their immediates. */
+// ModuleBuilder.finish's buffers, reused from module to module (the result is copied out)
+const OUT = new Bytes(1 << 16);
+const SECTION = new Bytes(1 << 16);
+const PART = new Bytes(1 << 12);
+
 export class Code extends Bytes {
   op(o: number): this {
     return this.byte(o);
@@ -246,10 +252,12 @@ export class ModuleBuilder {
   }
 
   finish(): Uint8Array {
-    const out = new Bytes(256 + this.funcs.reduce((n, f) => n + f.body.length + 32, 0));
-    out.bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+    const out = OUT;
+    out.len = 0;
+    out.bytes(MAGIC);
     const section = (id: number, fill: (s: Bytes) => void) => {
-      const s = new Bytes(out.buf.length);
+      const s = SECTION;
+      s.len = 0;
       fill(s);
       out.byte(id).u32(s.len).bytes(s.view());
     };
@@ -296,17 +304,18 @@ export class ModuleBuilder {
     section(10, (s) => {
       s.u32(this.funcs.length);
       for (const f of this.funcs) {
-        const b = new Bytes(f.body.length + 16);
+        const b = PART;
+        b.len = 0;
         b.u32(f.locals.length);
         for (const [n, t] of f.locals) b.u32(n).byte(t);
-        b.bytes(f.body);
-        s.u32(b.len).bytes(b.view());
+        s.u32(b.len + f.body.length).bytes(b.view()).bytes(f.body);
       }
     });
     if (this.names.length) {
       section(0, (s) => {
         s.name('name');
-        const sub = new Bytes(64 + this.names.length * 32);
+        const sub = PART;
+        sub.len = 0;
         sub.u32(this.names.length);
         for (const [f, n] of this.names) sub.u32(f).name(n);
         s.byte(1).u32(sub.len).bytes(sub.view());
