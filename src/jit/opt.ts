@@ -9,7 +9,7 @@
 // only for them are never computed. A second pass finds what the fast path needs (memory accesses hitting the
 // inline TLB observe nothing): the rest is only needed on slow paths, where the code generator emits it.
 import type { Program } from '../cpu/ir/builder.ts';
-import { A, OPS, Op } from '../cpu/ir/ops.ts';
+import { A, OPS, OP_LEN, Op } from '../cpu/ir/ops.ts';
 import { SEG_BASE, STATE_SIZE, segOff } from '../cpu/layout.ts';
 import { Scratch } from './scratch.ts';
 
@@ -22,7 +22,6 @@ for (let o = Op.MOVI32; o <= Op.SELECT64; o++) {
   if (k !== A.D32 && k !== A.D64) throw new Error(`opt.ts: ${OPS[o]!.name} in the range of value ops has no result`);
 }
 const MEM = new Uint8Array(OPS.length); // guest memory accesses
-const OP_LEN = Uint8Array.from(OPS, (d) => d.args.length);
 for (const [ops, size] of [[[Op.LD8, Op.ST8], 1], [[Op.LD16, Op.ST16], 2], [[Op.LD32, Op.ST32], 4], [[Op.LD64, Op.ST64], 8]] as const) {
   for (const o of ops) SIZE[o] = size;
 }
@@ -96,13 +95,6 @@ export interface Analysis {
   ripTouched: boolean;
 }
 
-/**
- * Liveness, walking backwards over the program's forward-only control flow. A label's state is kept for the
- * branches to it (processed later, as they come earlier); a conditional branch continues with what both its
- * successors kill. `memObserves`: guest memory accesses are observation points (their slow path may fault or
- * look); else they are not (the fast path). `loop`/`loopKilled`: an exit to the program's start continues with
- * the bytes killed there (the loop goes on) instead of observing everything.
- */
 // Scratch for liveness, shared by all calls (a block is analysed in microseconds; allocating and zeroing these
 // per call cost more than the analysis). `killed[b] === gen` means byte b is killed in the current generation;
 // generations only grow, so values left by earlier calls never match.
@@ -110,6 +102,13 @@ const killed = new Int32Array(STATE_SIZE);
 let nextGen = 1;
 const isTouched = new Uint8Array(STATE_SIZE);
 
+/**
+ * Liveness, walking backwards over the program's forward-only control flow. A label's state is kept for the
+ * branches to it (processed later, as they come earlier); a conditional branch continues with what both its
+ * successors kill. `memObserves`: guest memory accesses are observation points (their slow path may fault or
+ * look); else they are not (the fast path). `loop`/`loopKilled`: an exit to the program's start continues with
+ * the bytes killed there (the loop goes on) instead of observing everything.
+ */
 function liveness(
   p: Program, starts: Int32Array, memObserves: boolean, live: Uint8Array, uses: Int32Array,
   loop?: { lo: number; hi: number }, loopKilled?: number[], exitKilled?: number[],

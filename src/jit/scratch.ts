@@ -19,10 +19,7 @@ export class Scratch {
 
   /** The next Uint8Array of this generation: `n` zero bytes. */
   u8(n: number): Uint8Array {
-    let b = this.u8s[this.nu];
-    if (!b || b.length < n) b = this.u8s[this.nu] = new Uint8Array(Math.max(n, 256, (b?.length ?? 0) * 2));
-    this.nu++;
-    return b.subarray(0, n).fill(0);
+    return this.bytes(n).subarray(0, n).fill(0);
   }
 
   /** The next byte buffer of this generation: at least `n` bytes, contents undefined. */

@@ -116,18 +116,24 @@ export class Bytes {
     return this.bytes(b);
   }
 
+  /** Empties the buffer (keeping its storage) for reuse. */
+  clear(): this {
+    this.len = 0;
+    return this;
+  }
+
   /** The bytes written so far (a view, valid until the next write). */
   view(): Uint8Array {
     return this.buf.subarray(0, this.len);
   }
 }
 
-/** Function body emitter: instructions with their immediates. */
 // ModuleBuilder.finish's buffers, reused from module to module (the result is copied out)
 const OUT = new Bytes(1 << 16);
 const SECTION = new Bytes(1 << 16);
 const PART = new Bytes(1 << 12);
 
+/** Function body emitter: instructions with their immediates. */
 export class Code extends Bytes {
   op(o: number): this {
     return this.byte(o);
@@ -252,12 +258,9 @@ export class ModuleBuilder {
   }
 
   finish(): Uint8Array {
-    const out = OUT;
-    out.len = 0;
-    out.bytes(MAGIC);
+    const out = OUT.clear().bytes(MAGIC);
     const section = (id: number, fill: (s: Bytes) => void) => {
-      const s = SECTION;
-      s.len = 0;
+      const s = SECTION.clear();
       fill(s);
       out.byte(id).u32(s.len).bytes(s.view());
     };
@@ -304,9 +307,7 @@ export class ModuleBuilder {
     section(10, (s) => {
       s.u32(this.funcs.length);
       for (const f of this.funcs) {
-        const b = PART;
-        b.len = 0;
-        b.u32(f.locals.length);
+        const b = PART.clear().u32(f.locals.length);
         for (const [n, t] of f.locals) b.u32(n).byte(t);
         s.u32(b.len + f.body.length).bytes(b.view()).bytes(f.body);
       }
@@ -314,9 +315,7 @@ export class ModuleBuilder {
     if (this.names.length) {
       section(0, (s) => {
         s.name('name');
-        const sub = PART;
-        sub.len = 0;
-        sub.u32(this.names.length);
+        const sub = PART.clear().u32(this.names.length);
         for (const [f, n] of this.names) sub.u32(f).name(n);
         s.byte(1).u32(sub.len).bytes(sub.view());
       });

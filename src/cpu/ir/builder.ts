@@ -1,7 +1,7 @@
 // Builds IR programs (ops.ts). Temps are typed at the TypeScript level (T32 / T64) so the front end cannot mix
 // widths by accident; every value gets a fresh temp (single assignment), which keeps the JIT's register
 // allocation trivial and the interpreter's temp file simple.
-import { A, Cond, OPS, Op } from './ops.ts';
+import { A, Cond, OPS, OP_LEN, Op } from './ops.ts';
 
 export type T32 = number & { readonly __w: 32 };
 export type T64 = number & { readonly __w: 64 };
@@ -17,8 +17,7 @@ export interface Program {
   labelAt: Int32Array;
 }
 
-/** Operand words of each op, and the operand kinds that must be temps of one width (0: any, 32, 64). */
-const OP_LEN = Uint8Array.from(OPS, (d) => d.args.length);
+/** Per op, the operand kinds that must be temps of one width (0: any, 32, 64). */
 const OP_WIDTHS: Uint8Array[] = OPS.map((d) =>
   Uint8Array.from(d.args, (k) => (k === A.S32 || k === A.D32 ? 32 : k === A.S64 || k === A.D64 ? 64 : 0)));
 

@@ -111,5 +111,7 @@ export const Op = {
 
 export const OPS: readonly OpDef[] = defs;
 export const OP_COUNT = defs.length;
+/** Operand words of each op (an op takes 1 + OP_LEN[op] words of a program). */
+export const OP_LEN = Uint8Array.from(defs, (d) => d.args.length);
 
 export const COND_NAMES = ['eq', 'ne', 'ltu', 'leu', 'gtu', 'geu', 'lts', 'les', 'gts', 'ges'];

@@ -2,7 +2,7 @@
 // function and deoptimises it whenever a case runs that it never saw (no feedback there); each time the whole
 // function runs unoptimised until its next optimisation (~100 ms of compiling here). Booting Linux did this about
 // 30 times. Running every op once, with values that overflow int32 arithmetic, before the guest starts leaves
-// feedback in every case: the measured boot then deoptimised it ~10 times and took ~10% less time.
+// feedback in every case: the measured boot then deoptimised it 3 times and took ~10% less time.
 import { IrBuilder, type Program, type T, type T32, type T64 } from './builder.ts';
 import { A, OPS, Op } from './ops.ts';
 import { defineHelper } from './helpers.ts';
@@ -15,31 +15,46 @@ const H_WARM = defineHelper('warmup_mix', [64, 32], 64, false, (_h, a, b) => (a 
 const V32 = [0, 1, -1, 7, 0x7fffffff, -0x80000000, 0x12345678, 0x40000000];
 const V64: bigint[] = [0n, 1n, -1n, 0x7fffffffn, 0x80000000n, 0x123456789abcdefn, -0x8000000000000000n, 0xffffffff00000000n];
 
-/** A program that runs `op` once per operand pattern `k`; memory operands address `mem`..`mem`+64 (linear). */
+/** A program that runs `op` once with operand pattern `k`; memory operands address `mem`..`mem`+64 (linear). */
 function opProgram(op: number, k: number, mem: number): Program {
   const b = new IrBuilder();
-  const args = OPS[op]!.args;
-  const isDiv = op >= Op.DIVU32 && op <= Op.REMS64;
-  const isMem = (op >= Op.LDM8 && op <= Op.STM64) || (op >= Op.LDMW8 && op <= Op.LDMW64);
-  let src = 0;
-  const words: number[] = [];
   if (op === Op.LABEL || op === Op.BR || op === Op.BRNZ || op === Op.BRZ) {
     const l = b.label();
     if (op === Op.BR) b.br(l);
     else if (op !== Op.LABEL) (op === Op.BRNZ ? b.brnz : b.brz).call(b, b.const32(k & 1) as T32, l);
     b.place(l);
-    b.exit(b.const64(0n));
+  } else if (op === Op.CALL) {
+    b.call(H_WARM, [b.const64(V64[k % V64.length]!) as T, b.const32(V32[k % V32.length]!) as T], 64);
+  } else if (op === Op.RAISE) {
+    b.raise(6);
     return b.finish();
+  } else if (op === Op.EXIT) {
+    b.exit(b.const64(BigInt(k)) as T64);
+    return b.finish();
+  } else if (op === Op.EXITI) {
+    b.emit(op, k, 0);
+    return b.finish();
+  } else {
+    b.emit(op, ...operands(b, op, k, mem));
   }
-  for (const kind of op === Op.CALL ? [] : args) {
+  b.exit(b.const64(0n));
+  return b.finish();
+}
+
+/** Operand words for `op` with pattern `k`: fresh destinations, sources set from the value lists. */
+function operands(b: IrBuilder, op: number, k: number, mem: number): number[] {
+  const isDiv = op >= Op.DIVU32 && op <= Op.REMS64;
+  const isMem = (op >= Op.LDM8 && op <= Op.STM64) || (op >= Op.LDMW8 && op <= Op.LDMW64);
+  let src = 0;
+  const words: number[] = [];
+  for (const kind of OPS[op]!.args) {
     const v = k + 3 * src;
     switch (kind) {
       case A.D32: words.push(b.t32()); break;
       case A.D64: words.push(b.t64()); break;
       case A.S32: {
-        // a divisor is non-zero and not -1 (the front end rules out #DE); a branch condition is 0 or 1
-        const x = isDiv && src === 1 ? 3 + (k & 1) * 0x10000 : V32[v % V32.length]!;
-        words.push(b.const32(x));
+        // a divisor is non-zero and not -1 (the front end rules out #DE)
+        words.push(b.const32(isDiv && src === 1 ? 3 + (k & 1) * 0x10000 : V32[v % V32.length]!));
         src++;
         break;
       }
@@ -57,18 +72,7 @@ function opProgram(op: number, k: number, mem: number): Program {
       default: throw new Error(`warmup: operand kind ${A[kind]} not generated`);
     }
   }
-  if (op === Op.CALL) {
-    b.call(H_WARM, [b.const64(V64[k % V64.length]!) as T, b.const32(V32[k % V32.length]!) as T], 64);
-  } else if (op === Op.RAISE) {
-    b.raise(6);
-  } else if (op === Op.EXIT) {
-    b.exit(b.const64(BigInt(k)) as T64);
-  } else if (op !== Op.EXITI) {
-    b.emit(op, ...words);
-  }
-  if (op === Op.EXITI) b.emit(op, k, 0);
-  else if (op !== Op.EXIT && op !== Op.RAISE) b.exit(b.const64(0n));
-  return b.finish();
+  return words;
 }
 
 /**
