@@ -189,8 +189,11 @@ export function nullSeg(sel: number, old: SegCache): SegCache {
 
 /** SS after a 64-bit privilege change to CPL < 3 through an interrupt/call gate or SYSCALL: null with RPL = CPL. */
 export function nullStackSeg(cpl: number): SegCache {
-  return { sel: cpl, base: 0n, limit: 0xffffffff, attr: ATTR_UNUSABLE | 0x3 | ATTR_S | (cpl << 5) | ATTR_P | ATTR_DB | (1 << 15) };
+  return { sel: cpl, base: 0n, limit: 0xffffffff, attr: nullStackAttr(cpl) };
 }
+
+/** The attributes of nullStackSeg(cpl) (base 0, limit 0xffffffff). */
+export const nullStackAttr = (cpl: number): number => ATTR_UNUSABLE | 0x3 | ATTR_S | (cpl << 5) | ATTR_P | ATTR_DB | (1 << 15);
 
 export const attrIsCode = (attr: number): boolean => (attr & 0x18) === 0x18;
 export const attrConforming = (attr: number): boolean => (attr & 0x1c) === 0x1c;

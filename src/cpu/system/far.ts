@@ -6,13 +6,13 @@
 // returns the new RIP (the caller's IR ends the block with it).
 import * as L from '../layout.ts';
 import { GuestFault, Vec } from '../fault.ts';
-import { ATTR_DB, ATTR_L } from '../segattr.ts';
+import { ATTR_DB, ATTR_L, attrFromDescriptor } from '../segattr.ts';
 import {
   CS, DS, ES, FS, GS, SS, EFLAGS_AC, EFLAGS_ID, EFLAGS_IF, EFLAGS_IOPL, EFLAGS_NT, EFLAGS_RF, EFLAGS_VIF, EFLAGS_VIP,
   EFLAGS_VM, FrameBuilder, StackReader, cacheFromDesc, cplOfCpu, descConforming, descDB, descDpl, descIsCode,
-  descIsData, descL, descPresent, descRW, descTypeS, fetchDesc, fetchDescHigh, getSeg, isCanonical, isNullSel,
-  longActive, mode64, nullStackSeg, protectedMode, realSeg, selErr, setAccessed, setSeg, setStackPointer,
-  stackBytesOf, v86, type Desc, type SegCache,
+  descBase, descIsData, descL, descLimit, descPresent, descRW, descTypeS, fetchDesc, fetchDescHigh, getSeg, isCanonical,
+  isNullSel, longActive, mode64, nullStackAttr, nullStackSeg, protectedMode, realSeg, selErr, setAccessed, setSeg,
+  setStackPointer, stackBytesOf, v86, type Desc, type SegCache,
 } from './desc.ts';
 import { invalidateOuterSegments } from './segload.ts';
 import { checkTssStackSegment, legacyTssStack, tss64Field } from './tss.ts';
@@ -194,12 +194,12 @@ export function farCall(cpu: Cpu, sel: number, off: bigint, size: 2 | 4 | 8, nex
 }
 
 /** Checks the SS:rSP a return to an outer level pops (#GP(selector), #SS(selector); null only into 64-bit code). */
-function outerStack(cpu: Cpu, ssSel: number, rpl: number, target64: boolean): SegCache {
+function outerStack(cpu: Cpu, ssSel: number, rpl: number, target64: boolean, fetched?: Desc): SegCache {
   if (isNullSel(ssSel)) {
     if (target64 && rpl !== 3) return { ...nullStackSeg(rpl), sel: ssSel };
     throw new GuestFault(Vec.GP, 0);
   }
-  const d = fetchDesc(cpu, ssSel);
+  const d = fetched ?? fetchDesc(cpu, ssSel);
   if ((ssSel & 3) !== rpl || !descIsData(d.hi) || !descRW(d.hi) || descDpl(d.hi) !== rpl) throw new GuestFault(Vec.GP, selErr(ssSel, 0));
   if (!descPresent(d.hi)) throw new GuestFault(Vec.SS, selErr(ssSel, 0));
   setAccessed(cpu, d);
@@ -209,7 +209,12 @@ function outerStack(cpu: Cpu, ssSel: number, rpl: number, target64: boolean): Se
 /** Checks the code segment a RETF/IRET returns to (#GP(selector), #NP(selector)). */
 function returnCode(cpu: Cpu, sel: number, cpl: number): Desc {
   if (isNullSel(sel)) throw new GuestFault(Vec.GP, 0);
-  const d = fetchDesc(cpu, sel);
+  return checkReturnCode(cpu, fetchDesc(cpu, sel), cpl);
+}
+
+/** returnCode's checks of the fetched descriptor of a non-null selector. */
+function checkReturnCode(cpu: Cpu, d: Desc, cpl: number): Desc {
+  const sel = d.sel;
   const rpl = sel & 3;
   if (!descIsCode(d.hi) || rpl < cpl) throw new GuestFault(Vec.GP, selErr(sel, 0));
   if (descConforming(d.hi) ? descDpl(d.hi) > rpl : descDpl(d.hi) !== rpl) throw new GuestFault(Vec.GP, selErr(sel, 0));
@@ -256,9 +261,12 @@ export function farReturn(cpu: Cpu, size: 2 | 4 | 8, imm: number): bigint {
   return rip;
 }
 
-/** IRET / IRETD / IRETQ with operand size `size`. */
+/**
+ * IRET / IRETD / IRETQ with operand size `size`. (The old EFLAGS is the state block's word without the status flags:
+ * every path takes those from the popped value, so the lazy flags are not evaluated.)
+ */
 export function interruptReturn(cpu: Cpu, size: 2 | 4 | 8): bigint {
-  const old = cpu.flags();
+  const old = cpu.get32(L.EFLAGS);
   if (!protectedMode(cpu)) {
     const r = new StackReader(cpu);
     const ip = r.pop(size);
@@ -279,29 +287,45 @@ export function interruptReturn(cpu: Cpu, size: 2 | 4 | 8): bigint {
   }
   if (old & EFLAGS_NT) throw new GuestFault(Vec.GP, 0); // task return: task switching is not implemented
   const cpl = cplOfCpu(cpu);
+  if (size === 8 && mode64(cpu)) return iretq64(cpu, old, cpl);
   const r = new StackReader(cpu);
   const ip = r.pop(size);
   const sel = Number(r.pop(size) & 0xffffn);
   const fl = Number(r.pop(size) & 0xffffffffn);
+  return protectedReturn(cpu, size, old, cpl, r, ip, sel, fl);
+}
+
+/**
+ * Protected-mode IRET after RIP, CS and EFLAGS were popped (`r` is past them). `fetched`: the descriptor of the
+ * (non-null) CS selector, already read.
+ */
+function protectedReturn(cpu: Cpu, size: 2 | 4 | 8, old: number, cpl: number, r: StackReader, ip: bigint, sel: number, fl: number, fetched?: Desc): bigint {
   if (size === 4 && fl & EFLAGS_VM && cpl === 0 && !longActive(cpu)) return returnToV86(cpu, r, ip, sel, fl);
-  const d = returnCode(cpu, sel, cpl);
+  const d = fetched ? checkReturnCode(cpu, fetched, cpl) : returnCode(cpu, sel, cpl);
   const rpl = sel & 3;
-  const cs = cacheFromDesc(d);
-  const target64 = longActive(cpu) && descL(d.hi);
-  let ss: SegCache | null = null;
   let sp = 0n;
+  let ssSel = -1;
   if (mode64(cpu) || rpl > cpl) {
     sp = r.pop(size);
-    const ssSel = Number(r.pop(size) & 0xffffn);
-    ss = outerStack(cpu, ssSel, rpl, target64);
+    ssSel = Number(r.pop(size) & 0xffffn);
   }
+  return finishReturn(cpu, size, old, cpl, d, ip, fl, r, sp, ssSel);
+}
+
+/**
+ * The rest of a protected-mode IRET, after everything was popped: `d` is the checked CS descriptor, `ssSel` the
+ * popped SS selector with `sp` (-1: none popped, the stack stays), `ssFetched` its descriptor if already read.
+ */
+function finishReturn(
+  cpu: Cpu, size: 2 | 4 | 8, old: number, cpl: number, d: Desc, ip: bigint, fl: number, r: StackReader, sp: bigint, ssSel: number,
+  ssFetched?: Desc,
+): bigint {
+  const rpl = d.sel & 3;
+  const cs = cacheFromDesc(d);
+  const target64 = longActive(cpu) && descL(d.hi);
+  const ss = ssSel >= 0 ? outerStack(cpu, ssSel, rpl, target64, ssFetched) : null;
   checkOffset(cpu, cs, ip);
-  // the flags the old CPL may change
-  let mask = STATUS_AND_CONTROL;
-  if (size !== 2) mask |= EFLAGS_RF | EFLAGS_AC | EFLAGS_ID;
-  if (cpl <= ((old >> 12) & 3)) mask |= EFLAGS_IF;
-  if (cpl === 0) mask |= EFLAGS_IOPL | (size !== 2 ? EFLAGS_VIF | EFLAGS_VIP : 0);
-  const flags = (old & ~mask) | (fl & mask);
+  const flags = returnFlags(size, cpl, old, fl);
   setAccessed(cpu, d);
   if (ss) {
     setSeg(cpu, SS, ss);
@@ -313,6 +337,128 @@ export function interruptReturn(cpu: Cpu, size: 2 | 4 | 8): bigint {
   const rip = enterCode(cpu, cs, rpl, ip);
   if (rpl > cpl) invalidateOuterSegments(cpu, rpl);
   return rip;
+}
+
+/** EFLAGS after a protected-mode IRET: the popped `fl` in the bits the old CPL may change, the `old` value elsewhere. */
+function returnFlags(size: 2 | 4 | 8, cpl: number, old: number, fl: number): number {
+  let mask = STATUS_AND_CONTROL;
+  if (size !== 2) mask |= EFLAGS_RF | EFLAGS_AC | EFLAGS_ID;
+  if (cpl <= ((old >> 12) & 3)) mask |= EFLAGS_IF;
+  if (cpl === 0) mask |= EFLAGS_IOPL | (size !== 2 ? EFLAGS_VIF | EFLAGS_VIP : 0);
+  return (old & ~mask) | (fl & mask);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// IRETQ in 64-bit mode (Linux runs it ~100k times while booting: sync_core(), interrupt returns) without BigInt
+// arithmetic or allocations: the five slots are read as int32 halves through the normal stack reads (so segment,
+// paging and #AC checks and their faults are the slow path's, in its order), the descriptors straight from the GDT.
+// The common case (a present, accessed 64-bit code segment; a null SS below ring 3 or a present, accessed, writable
+// data segment from the GDT; a canonical RIP) is finished here; anything else continues in the general code above
+// with the values read so far, before any state was written, so faults and results are the general code's.
+
+/** The entry gdtEntry read: its two dwords and its linear address (int32 halves). */
+let entLo = 0, entHi = 0, entAddrLo = 0, entAddrHi = 0;
+
+/**
+ * Reads the GDT entry of a selector into entLo/entHi (as fetchDesc would) if it is a GDT selector within the limit;
+ * false, with nothing read, otherwise. Only with long mode active (64-bit linear addresses).
+ */
+function gdtEntry(cpu: Cpu, sel: number): boolean {
+  const off = sel & 0xfff8;
+  if (sel & 4 || off + 7 > (cpu.get32(L.GDTR_LIMIT) & 0xffff)) return false;
+  const a = (cpu.get32(L.GDTR_BASE) >>> 0) + off;
+  const lo = a | 0;
+  const hi = (cpu.get32(L.GDTR_BASE + 4) + (a > 0xffffffff ? 1 : 0)) | 0;
+  const a4 = (lo >>> 0) + 4;
+  entAddrLo = lo;
+  entAddrHi = hi;
+  // implicit supervisor reads (as sysRead)
+  const mmu = cpu.mmu;
+  const saved = mmu.explicitAccess;
+  mmu.explicitAccess = false;
+  try {
+    entLo = mmu.readLinear(lo, hi, 4, false) | 0;
+    entHi = mmu.readLinear(a4 | 0, (hi + (a4 > 0xffffffff ? 1 : 0)) | 0, 4, false) | 0;
+  } finally {
+    mmu.explicitAccess = saved;
+  }
+  return true;
+}
+
+const u64 = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+
+/** Reads the qword at stack offset (lo, hi) + off (as StackReader.pop): returns its low dword, the high one in cpu.hi64. */
+function stackQword(cpu: Cpu, lo: number, hi: number, off: number): number {
+  const a = (lo >>> 0) + off;
+  return cpu.read64(SS, a | 0, (hi + (a > 0xffffffff ? 1 : 0)) | 0);
+}
+
+/** A StackReader of the current (64-bit) stack, positioned at (lo, hi) + off (past what was read). */
+function readerAt(cpu: Cpu, lo: number, hi: number, off: number): StackReader {
+  const r = new StackReader(cpu);
+  r.sp = BigInt.asUintN(64, u64(lo, hi) + BigInt(off));
+  return r;
+}
+
+/** IRETQ in 64-bit mode (protected mode, long mode active, EFLAGS.VM = NT = 0). */
+function iretq64(cpu: Cpu, old: number, cpl: number): bigint {
+  const rspOff = L.gprOff(4);
+  const lo = cpu.get32(rspOff), hi = cpu.get32(rspOff + 4);
+  const ipLo = stackQword(cpu, lo, hi, 0), ipHi = cpu.hi64;
+  const sel = stackQword(cpu, lo, hi, 8) & 0xffff;
+  const fl = stackQword(cpu, lo, hi, 16) >>> 0;
+  if (isNullSel(sel) || !gdtEntry(cpu, sel)) return protectedReturn(cpu, 8, old, cpl, readerAt(cpu, lo, hi, 24), u64(ipLo, ipHi), sel, fl);
+  const cLo = entLo, cHi = entHi, cAddrLo = entAddrLo, cAddrHi = entAddrHi;
+  const rpl = sel & 3;
+  // accessed, code, S, present, L (not D): a 64-bit code segment; non-conforming with DPL = RPL or conforming with
+  // DPL <= RPL; RPL >= CPL (checkReturnCode's conditions, and no accessed bit to set)
+  const dpl = (cHi >>> 13) & 3;
+  if ((cHi & 0x609900) !== 0x209900 || rpl < cpl || (cHi & 0x400 ? dpl > rpl : dpl !== rpl)) {
+    const cs = { sel, lo: cLo, hi: cHi, addr: u64(cAddrLo, cAddrHi) };
+    return protectedReturn(cpu, 8, old, cpl, readerAt(cpu, lo, hi, 24), u64(ipLo, ipHi), sel, fl, cs);
+  }
+  const spLo = stackQword(cpu, lo, hi, 24), spHi = cpu.hi64;
+  const ssSel = stackQword(cpu, lo, hi, 32) & 0xffff;
+  let ok: boolean, ssFetched = false, ssBase = 0, ssLimit = 0xffffffff, ssAttr: number;
+  if (isNullSel(ssSel)) {
+    ok = rpl !== 3; // (outerStack: a null SS into 64-bit code below ring 3)
+    ssAttr = nullStackAttr(rpl);
+  } else {
+    ssFetched = gdtEntry(cpu, ssSel);
+    // a present, accessed, writable data segment, selector RPL = DPL = the new CPL (outerStack's conditions)
+    ok = ssFetched && (entHi & 0x9b00) === 0x9300 && (ssSel & 3) === rpl && ((entHi >>> 13) & 3) === rpl;
+    ssBase = descBase(entLo, entHi);
+    ssLimit = descLimit(entLo, entHi);
+    ssAttr = attrFromDescriptor(entHi);
+  }
+  if (!ok || ((ipHi >> 15) !== 0 && (ipHi >> 15) !== -1)) {
+    const cs = { sel, lo: cLo, hi: cHi, addr: u64(cAddrLo, cAddrHi) };
+    const ss = ssFetched ? { sel: ssSel, lo: entLo, hi: entHi, addr: u64(entAddrLo, entAddrHi) } : undefined;
+    return finishReturn(cpu, 8, old, cpl, cs, u64(ipLo, ipHi), fl, readerAt(cpu, lo, hi, 40), u64(spLo, spHi), ssSel, ss);
+  }
+  // nothing faults from here on: finishReturn's writes (setSeg, setStackPointer, enterCode) without BigInts
+  const ssOff = L.segOff(SS);
+  cpu.set32(ssOff + L.SEG_SEL, ssSel);
+  cpu.set32(ssOff + L.SEG_BASE, ssBase);
+  cpu.set32(ssOff + L.SEG_BASE + 4, 0);
+  cpu.set32(ssOff + L.SEG_LIMIT, ssLimit | 0);
+  cpu.set32(ssOff + L.SEG_ATTR, ssAttr);
+  cpu.set32(rspOff, spLo);
+  cpu.set32(rspOff + 4, spHi);
+  cpu.setFlagsWord(returnFlags(8, cpl, old, fl));
+  cpu.nmiBlocked = false;
+  const csOff = L.segOff(CS);
+  cpu.set32(csOff + L.SEG_SEL, sel);
+  cpu.set32(csOff + L.SEG_BASE, descBase(cLo, cHi));
+  cpu.set32(csOff + L.SEG_BASE + 4, 0);
+  cpu.set32(csOff + L.SEG_LIMIT, descLimit(cLo, cHi) | 0);
+  cpu.set32(csOff + L.SEG_ATTR, attrFromDescriptor(cHi));
+  cpu.set32(L.CPL, rpl);
+  cpu.updateMode();
+  cpu.set32(L.RIP, ipLo);
+  cpu.set32(L.RIP + 4, ipHi);
+  if (rpl > cpl) invalidateOuterSegments(cpu, rpl);
+  return cpu.rip;
 }
 
 function finishSimple(cpu: Cpu, r: StackReader, sel: number, ip: bigint, flags: number): bigint {
