@@ -40,54 +40,71 @@ const window = new Uint8Array(WINDOW);
 const insn = newInstruction();
 
 /** Superblocks: a forward conditional branch at most this many bytes ahead continues the block (Translator.superEnd). */
-const SUPER_REACH = 256n;
+const SUPER_REACH = 256;
+
+// What fetchWindow fetched into `window`: the physical page of its first byte, how many bytes are from that page,
+// and, for 16 bytes that reach the next page, that page (-1: none) or the fault its fetch raised.
+let winPage0 = 0;
+let winPage1 = -1;
+let winInFirst = 0;
+let winFault: GuestFault | undefined;
 
 /**
  * Translates the block at `lin`/`rip`. With `superblocks` (the default), forward conditional branches within reach
  * do not end it (Translator.superEnd); without, a block is straight-line code, as traces that list a block's
  * instructions in address order expect.
+ *
+ * Addresses inside the block are offsets from its first instruction (numbers: see Translator): the block stays on
+ * its first page (plus one straddling instruction) and does not go past the wrap-around of IP/EIP/RIP, so offset
+ * `off` is at linear address lin + off and at RIP rip + off.
  */
 export function translateBlock(
   h: BlockHost, lin: bigint, rip: bigint, mode: number, maxInsns = MAX_BLOCK_INSNS, superblocks = true,
 ): TranslatedBlock {
-  const t = new Translator(mode);
+  const t = new Translator(mode, Number(rip & 0xffffffffn) | 0, Number((rip >> 32n) & 0xffffffffn) | 0);
   const bits = codeBits(mode);
+  const linLo = Number(lin & 0xffffffffn) | 0;
+  const linHi = Number((lin >> 32n) & 0xffffffffn) | 0;
   const pages: number[] = [];
   // forward branch targets must stay on the block's first page
-  const pageEnd = maxInsns > 1 && superblocks ? rip + BigInt(4096 - Number(lin & 0xfffn)) : 0n;
+  const pageEnd = maxInsns > 1 && superblocks ? 4096 - (linLo & 0xfff) : 0;
+  const ipLimit = t.ipLimit;
   let n = 0;
   const spans: number[] = [];
-  let curLin = lin;
-  let curRip = rip;
+  let off = 0; // of the next instruction
   let firstPage = -1;
-  let fetched: Fetched | null = null; // the window, fetched at winLin
-  let winLin = 0n;
+  let winOff = -1; // where the window was fetched; -1: none, or it holds bytes of two pages
   while (n < maxInsns) {
-    t.mergeAt(curRip);
+    if (t.pending.length) t.mergeAt(off);
     // the next instruction from the window if at least 16 bytes of it are still ahead, else a new window
     let at = -1;
-    if (fetched && curLin >= winLin && fetched.pages.length === 1) {
-      at = Number(curLin - winLin);
-      if (at + 16 > fetched.bytesInFirstPage) at = -1;
+    if (winOff >= 0 && off >= winOff) {
+      at = off - winOff;
+      if (at + 16 > winInFirst) at = -1;
     }
     if (at < 0) {
-      const f = fetchWindow(h, curLin, n === 0);
-      if (!f) break; // the next instruction's fetch would fault: it starts a block of its own
-      fetched = f;
-      winLin = curLin;
+      // the linear address: lin + off (wrapping at 2^32 outside 64-bit code)
+      let lo = linLo, hi = linHi;
+      if (off !== 0) {
+        const s = (linLo >>> 0) + off;
+        lo = s | 0;
+        hi = bits === 64 ? (s >= 4294967296 ? (linHi + 1) | 0 : linHi) : 0;
+      }
+      if (!fetchWindow(h, lo, hi, n === 0)) break; // the next instruction's fetch would fault: it starts a block of its own
+      winOff = winPage1 < 0 && !winFault ? off : -1;
       at = 0;
     }
-    if (!fetched) break;
-    const inFirstPage = fetched.bytesInFirstPage - at;
+    const inFirstPage = winInFirst - at;
     decode(window, at, bits, insn);
     if (insn.invalid === Invalid.Truncated) break; // bytes beyond the window (cannot happen with 16 bytes)
-    const page0 = fetched.pages[0]!;
+    const page0 = winPage0;
     if (firstPage < 0) firstPage = page0;
     else if (page0 !== firstPage) break; // keep blocks within one page (plus a straddling instruction)
-    if (insn.length > inFirstPage && fetched.pages.length < 2) {
+    const straddles = insn.length > inFirstPage;
+    if (straddles && winPage1 < 0) {
       // The instruction continues on the next page, which could not be fetched.
       if (n > 0) break;
-      throw fetched.secondFault ?? new GuestFault(Vec.PF, 0);
+      throw winFault ?? new GuestFault(Vec.PF, 0);
     }
     // Past a pending forward branch only the base integer ISA: x87/MMX/SSE translation keeps per-block state
     // (fpu-guard.ts) that holds only for code every path goes through.
@@ -95,28 +112,29 @@ export function translateBlock(
       break;
     }
     if (!pages.includes(page0)) pages.push(page0);
-    if (insn.length > inFirstPage && !pages.includes(fetched.pages[1]!)) pages.push(fetched.pages[1]!);
-    const start = page0 * 4096 + Number(curLin & 0xfffn);
+    if (straddles && !pages.includes(winPage1)) pages.push(winPage1);
+    const start = page0 * 4096 + ((linLo + off) & 0xfff);
     const end = start + Math.min(insn.length, inFirstPage);
     if (!spans.length) spans.push(start, end);
     else {
       if (start < spans[0]!) spans[0] = start;
       if (end > spans[1]!) spans[1] = end;
     }
-    if (insn.length > inFirstPage) {
-      const p1 = fetched.pages[1]! * 4096;
+    if (straddles) {
+      const p1 = winPage1 * 4096;
       spans.push(p1, p1 + insn.length - inFirstPage);
     }
-    t.begin(insn, curRip);
-    const reach = t.next + SUPER_REACH;
-    t.superEnd = reach < pageEnd ? reach : pageEnd;
+    t.begin(insn, off);
+    const next = t.nextOff;
+    // (an instruction after which the IP wraps around ends the block: the code there is elsewhere)
+    t.superEnd = next >= ipLimit ? 0 : Math.min(next + SUPER_REACH, pageEnd, ipLimit);
     if (insn.invalid !== Invalid.None) {
       t.fault(insn.invalid === Invalid.TooLong ? Vec.GP : Vec.UD, insn.invalid === Invalid.TooLong ? 0 : -1);
     } else {
       const fn = SEMANTICS.get(insn.mnemonic);
       if (fn) fn(t);
       else {
-        h.onUnimplemented?.(insn.mnemonic, curRip);
+        h.onUnimplemented?.(insn.mnemonic, t.rip);
         t.fault(Vec.UD);
       }
     }
@@ -124,59 +142,55 @@ export function translateBlock(
     if (!t.ended && insn.attrs & Attr.SERIAL) t.endBlock();
     if (t.ended) {
       // This path ends; translation goes on at the nearest target of a pending forward branch, if any.
-      let to = -1n;
-      for (const p of t.pending) if (p.addr >= t.next && (to < 0n || p.addr < to)) to = p.addr;
-      if (to < 0n) break;
-      curLin = BigInt.asUintN(bits === 64 ? 64 : 32, curLin + (to - curRip));
-      curRip = to;
+      let to = -1;
+      for (const p of t.pending) if (p.off >= next && (to < 0 || p.off < to)) to = p.off;
+      if (to < 0) break;
+      off = to;
       continue;
     }
-    curRip = t.next;
-    curLin = BigInt.asUintN(bits === 64 ? 64 : 32, curLin + BigInt(insn.length));
+    off = next;
+    if (next >= ipLimit) break;
   }
-  if (!t.ended) t.exitTo(curRip);
+  if (!t.ended) t.exitAt(off);
   t.exitPending();
   return { prog: t.finish(), pages, spans, insns: n };
 }
 
-interface Fetched {
-  pages: number[];
-  bytesInFirstPage: number;
-  secondFault?: GuestFault;
-}
-
 /**
- * Copies code bytes at linear `lin` into `window`: up to WINDOW bytes of RAM on its page, else (MMIO, or less
- * than 16 bytes left on the page) 16 bytes, translating the second page only if they reach it. Returns null if
+ * Copies code bytes at linear hi:lo into `window`: up to WINDOW bytes of RAM on its page, else (MMIO, or less
+ * than 16 bytes left on the page) 16 bytes, translating the second page only if they reach it. Returns false if
  * the first page faults and this is not the block's first instruction.
  */
-function fetchWindow(h: BlockHost, lin: bigint, first: boolean): Fetched | null {
-  const lo = Number(lin & 0xffffffffn) | 0;
-  const hi = Number(lin >> 32n) | 0;
+function fetchWindow(h: BlockHost, lo: number, hi: number, first: boolean): boolean {
   let p0: number;
   try {
     p0 = h.fetchPhys(lo, hi);
   } catch (e) {
     if (first || !(e instanceof GuestFault)) throw e;
-    return null;
+    return false;
   }
   const inPage = 4096 - (lo & 0xfff);
   const n0 = Math.min(inPage >= 16 && p0 + WINDOW <= h.ramSize ? WINDOW : 16, inPage);
   copyPhys(h, p0, 0, n0);
-  const out: Fetched = { pages: [Math.floor(p0 / 4096)], bytesInFirstPage: n0 };
+  winPage0 = Math.floor(p0 / 4096);
+  winPage1 = -1;
+  winInFirst = n0;
+  winFault = undefined;
   if (n0 < 16) {
-    const next = lin + BigInt(inPage);
+    // the next page, at lin + inPage
+    const s = (lo >>> 0) + inPage;
+    const nextHi = s >= 4294967296 ? (hi + 1) | 0 : hi;
     try {
-      const p1 = h.fetchPhys(Number(next & 0xffffffffn) | 0, Number((next >> 32n) & 0xffffffffn) | 0);
+      const p1 = h.fetchPhys(s | 0, nextHi);
       copyPhys(h, p1, n0, 16 - n0);
-      out.pages.push(Math.floor(p1 / 4096));
+      winPage1 = Math.floor(p1 / 4096);
     } catch (e) {
       if (!(e instanceof GuestFault)) throw e;
-      out.secondFault = e;
+      winFault = e;
       window.fill(0, n0);
     }
   }
-  return out;
+  return true;
 }
 
 function copyPhys(h: BlockHost, phys: number, at: number, n: number): void {

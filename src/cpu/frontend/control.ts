@@ -5,11 +5,11 @@ import { OpKind } from '../../decoder/types.ts';
 import { CC } from '../../decoder/tables/primary.ts';
 import { sem } from './registry.ts';
 import { farCallSem, farJmpSem, isFarBranch } from './sys-control.ts';
-import type { Translator } from './translator.ts';
+import type { CodeTarget, Translator } from './translator.ts';
 
-/** The target of a relative branch operand. */
-function relTarget(t: Translator): bigint {
-  return t.wrapIp(t.next + BigInt(t.i.operands[0]!.imm)) & (t.i.opSize === 2 ? 0xffffn : 0xffffffffffffffffn);
+/** The target of a relative branch operand (next RIP + displacement, wrapped, cut to a 16-bit operand size). */
+function relTarget(t: Translator): CodeTarget {
+  return t.relTarget(t.i.operands[0]!.imm);
 }
 
 /** The target of an indirect branch (register or memory), zero-extended to 64 bits and cut to the operand size. */
@@ -33,7 +33,12 @@ sem(['call', 'callw'], (t) => {
   const o = t.i.operands[0]!;
   if (isFarBranch(t.i)) return farCallSem(t);
   const size = t.i.opSize;
-  const ret = size === 8 ? t.const64(t.next) : t.const32(Number(t.next & 0xffffffffn));
+  let ret: T32 | T64;
+  if (size === 8) ret = t.constRip(t.nextOff);
+  else {
+    t.ripw(t.nextOff);
+    ret = t.const32(t.ripLo);
+  }
   if (o.kind === OpKind.Rel) {
     t.push(ret, size);
     t.jumpTo(relTarget(t));

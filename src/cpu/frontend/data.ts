@@ -27,7 +27,7 @@ sem(['push', 'pushw'], (t) => {
   const o = t.i.operands[0]!;
   const size = t.i.opSize;
   let v: T;
-  if (o.kind === OpKind.Imm) v = size === 8 ? t.const64(BigInt(o.imm)) : t.const32(o.imm);
+  if (o.kind === OpKind.Imm) v = size === 8 ? t.const64(o.imm) : t.const32(o.imm);
   else {
     v = t.read(o);
     if (size === 8 && o.size !== 8) v = t.zext64(v as T32);

@@ -52,7 +52,8 @@ export class Sized {
     return this.size === 8;
   }
   c(v: number | bigint): T {
-    return this.wide ? this.b.const64(v) : this.b.const32(Number(BigInt.asIntN(32, BigInt(v))));
+    if (this.wide) return this.b.const64(v);
+    return this.b.const32(typeof v === 'number' && Number.isSafeInteger(v) ? v : Number(BigInt.asIntN(32, BigInt(v))));
   }
   op(op32: number, op64: number, a: T, b: T): T {
     return this.wide ? this.b.bin64(op64, a as T64, b as T64) : this.b.bin32(op32, a as T32, b as T32);

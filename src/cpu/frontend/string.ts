@@ -69,7 +69,7 @@ function stringOp(compares: boolean, body: (t: Translator, it: Iter) => void) {
     const cnt = t.gpr(RCX, as);
     const work = t.label();
     t.brz(z.isZero(cnt), work); // rCX != 0: go to the iteration
-    t.exitTo(t.next); // rCX = 0: nothing to do
+    t.exitAt(t.nextOff); // rCX = 0: nothing to do
     t.place(work);
     body(t, { size, compares });
     const left = z.sub(cnt, z.c(1));
@@ -80,7 +80,7 @@ function stringOp(compares: boolean, body: (t: Translator, it: Iter) => void) {
       const zf = t.cond(t.i.repPrefix === 0xf3 ? 4 : 5); // with both prefixes the last one decides
       more = t.bin32(Op.AND32, more, zf);
     }
-    t.branch(more, t.rip, t.next);
+    t.branch(more, t.off, t.nextOff);
   };
 }
 

@@ -69,7 +69,7 @@ function stringIoSem(isIn: boolean) {
     const arg = mem.size | (i.addrSize << 4) | (rep ? 0x100 : 0) | (mem.seg << 12);
     const again = t.call(isIn ? H_INS : H_OUTS, [t.const32(arg)], 32) as T32;
     // a device may have stopped the machine or raised an interrupt: end the block either way
-    if (rep) t.branch(again, t.rip, t.next);
+    if (rep) t.branch(again, t.off, t.nextOff);
     else t.endBlock();
   };
 }

@@ -30,15 +30,42 @@ const RMW = new Set([
   'rcl', 'rcr', 'shld', 'shrd', 'xadd', 'xchg', 'cmpxchg',
 ]);
 
+/**
+ * A code address inside or near the block: an offset in bytes from the block's first instruction (a number, the
+ * usual case: see Translator), or, rarely, an absolute RIP (a bigint, already wrapped to the code size) that no
+ * offset can express exactly.
+ */
+export type CodeTarget = number | bigint;
+
+const TWO32 = 4294967296;
+
 export class Translator extends IrBuilder {
   readonly codeBits: CodeSize;
   /** Stack pointer width in bytes (SS.B, or 8 in 64-bit mode). */
   readonly stackSize: 2 | 4 | 8;
   readonly cpl: number;
-  /** The instruction being translated, its address and the address after it. */
+  /** The instruction being translated. */
   i!: Instruction;
-  rip = 0n;
-  next = 0n;
+  /**
+   * Code addresses are offsets from the block's first instruction (its RIP as the int32 words baseLo/baseHi), so
+   * translation does its RIP arithmetic on numbers: `off` is the current instruction's, `nextOff` the one after it
+   * (off + length, unwrapped). An offset becomes a RIP — base + offset wrapped to the code size (IP/EIP/RIP
+   * arithmetic wraps at 16, 32 or 64 bits) — only where one is emitted (ripw, constRip, exitAt).
+   */
+  off = 0;
+  nextOff = 0;
+  private readonly baseLo: number;
+  private readonly baseHi: number;
+  /** Below 64-bit code: the base within the code size (IP arithmetic keeps only those bits), as a number. */
+  private readonly baseIp: number;
+  /**
+   * Offsets below this one are RIPs without wrap-around (base + offset < 2^codeBits); Infinity when far away.
+   * 0 if the first instruction's RIP itself is beyond the code size (IP arithmetic wraps from the first on).
+   */
+  readonly ipLimit: number;
+  /** The words of the last RIP computed by ripw(). */
+  ripLo = 0;
+  ripHi = 0;
   /** Set when the instruction ended the block (a control transfer, or a state change that needs a new lookup). */
   ended = false;
   /**
@@ -47,27 +74,110 @@ export class Translator extends IrBuilder {
    */
   private cc: CcValues | CcUnion | null = null;
   /**
-   * Superblocks (set by block.ts): a conditional branch forward to an address in [next + 1, superEnd) does not end
-   * the block; translation goes on along the fall-through path and the taken path waits in `pending` until
-   * translation reaches its target (mergeAt) or the block ends (a plain exit then). 0n: off.
+   * Superblocks (set by block.ts, an offset): a conditional branch forward to an offset in [nextOff + 1, superEnd)
+   * does not end the block; translation goes on along the fall-through path and the taken path waits in `pending`
+   * until translation reaches its target (mergeAt) or the block ends (a plain exit then). 0: off. It is never
+   * above ipLimit, so pending targets do not wrap.
    */
-  superEnd = 0n;
-  /** Forward branches waiting for their target: address, label, and the flags state of each branch to it. */
-  readonly pending: { addr: bigint; label: Label; cc: (CcValues | CcUnion | null)[] }[] = [];
+  superEnd = 0;
+  /** Forward branches waiting for their target: offset, label, and the flags state of each branch to it. */
+  readonly pending: { off: number; label: Label; cc: (CcValues | CcUnion | null)[] }[] = [];
 
-  constructor(readonly mode: number) {
+  /** A translator for a block in `mode` whose first instruction is at RIP ripHi:ripLo (int32 words). */
+  constructor(readonly mode: number, ripLo = 0, ripHi = 0) {
     super();
     this.codeBits = codeBits(mode);
     this.stackSize = stackBytes(mode);
     this.cpl = cplOf(mode);
+    this.baseLo = ripLo | 0;
+    this.baseHi = ripHi | 0;
+    const u = ripLo >>> 0;
+    if (this.codeBits === 64) {
+      this.baseIp = 0;
+      this.ipLimit = this.baseHi === -1 ? TWO32 - u : Infinity;
+    } else {
+      this.baseIp = this.codeBits === 32 ? u : u & 0xffff;
+      this.ipLimit = this.baseHi !== 0 || this.baseIp !== u ? 0 : (this.codeBits === 32 ? TWO32 : 0x10000) - u;
+    }
   }
 
-  /** Starts an instruction. */
-  begin(i: Instruction, rip: bigint): void {
+  /** Starts the instruction at offset `off`. */
+  begin(i: Instruction, off: number): void {
     this.i = i;
-    this.rip = rip;
-    this.next = this.wrapIp(rip + BigInt(i.length));
-    this.insn(rip, i.length);
+    this.off = off;
+    this.nextOff = off + i.length;
+    if (off === 0) this.insnw(this.baseLo, this.baseHi, i.length); // (as given, even beyond the code size)
+    else {
+      this.ripw(off);
+      this.insnw(this.ripLo, this.ripHi, i.length);
+    }
+  }
+
+  /**
+   * The RIP at offset `off` (any integer of magnitude below 2^52): base + off wrapped to the code size, as int32
+   * words in ripLo/ripHi.
+   */
+  ripw(off: number): void {
+    if (this.codeBits === 64) {
+      const s = (this.baseLo >>> 0) + off;
+      const carry = Math.floor(s / TWO32);
+      this.ripLo = (s - carry * TWO32) | 0;
+      this.ripHi = (this.baseHi + carry) | 0;
+    } else {
+      const s = this.baseIp + off;
+      this.ripLo = this.codeBits === 32 ? s | 0 : s & 0xffff;
+      this.ripHi = 0;
+    }
+  }
+
+  /** The RIP at `to` (an offset, or an absolute RIP that is wrapped to the code size) as a T64 constant. */
+  constRip(to: CodeTarget): T64 {
+    if (typeof to !== 'number') return this.const64(this.wrapIp(to));
+    this.ripw(to);
+    return this.const64w(this.ripLo, this.ripHi);
+  }
+
+  /** Exits the block to `to` (see constRip). */
+  exitAt(to: CodeTarget): void {
+    if (typeof to !== 'number') return this.exitTo(this.wrapIp(to));
+    this.ripw(to);
+    this.exitTow(this.ripLo, this.ripHi);
+  }
+
+  /** The RIP at offset `off` as a bigint (for what needs one: helpers, hooks; not per instruction). */
+  ripAt(off: number): bigint {
+    this.ripw(off);
+    return BigInt.asUintN(64, (BigInt(this.ripHi) << 32n) | BigInt(this.ripLo >>> 0));
+  }
+
+  /** The current instruction's RIP (as translation was given it for the first instruction), as a bigint. */
+  get rip(): bigint {
+    if (this.off !== 0) return this.ripAt(this.off);
+    return BigInt.asUintN(64, (BigInt(this.baseHi) << 32n) | BigInt(this.baseLo >>> 0));
+  }
+
+  /** The RIP after the current instruction, wrapped to the code size, as a bigint. Prefer nextOff. */
+  get next(): bigint {
+    return this.ripAt(this.nextOff);
+  }
+
+  /**
+   * The target of a relative branch: the next instruction's address plus `disp`, wrapped to the code size and cut
+   * to 16 bits with a 16-bit operand size. An offset, unless (64-bit code, a 16-bit target, a block above 2^53) no
+   * number can be one exactly. For 16/32-bit code the offset is that of the wrapped address, so it compares with
+   * other offsets as the addresses do.
+   */
+  relTarget(disp: number): CodeTarget {
+    const o = this.nextOff + disp;
+    const cut = this.i.opSize === 2;
+    if (this.codeBits !== 64) {
+      const s = this.baseIp + o;
+      const v = this.codeBits === 16 || cut ? s & 0xffff : s >>> 0;
+      return v - this.baseIp;
+    }
+    if (!cut) return o; // (ripw wraps it mod 2^64)
+    const v = ((this.baseLo >>> 0) + o) & 0xffff;
+    return this.baseHi === 0 ? v - (this.baseLo >>> 0) : BigInt(v);
   }
 
   /** Instruction pointer arithmetic wraps at the code size (IP/EIP/RIP). */
@@ -114,8 +224,11 @@ export class Translator extends IrBuilder {
   ea(o: Operand): T64 {
     const as = this.i.addrSize;
     if (o.base === ((RegClass.RIP << 8) | 0)) {
-      const target = this.next + BigInt(o.disp);
-      return this.const64(as === 8 ? BigInt.asUintN(64, target) : BigInt.asUintN(32, target));
+      // next RIP + disp, wrapped to the address size (only 64-bit code has RIP-relative addressing)
+      this.ripw(this.nextOff);
+      const s = (this.ripLo >>> 0) + o.disp;
+      const carry = Math.floor(s / TWO32);
+      return this.const64w(s | 0, as === 8 ? this.ripHi + carry : 0);
     }
     if (as === 8) {
       let a: T64 | null = o.base >= 0 ? (this.reg(o.base, 8) as T64) : null;
@@ -124,9 +237,9 @@ export class Translator extends IrBuilder {
         if (o.scale > 1) x = this.bin64(Op.SHL64, x, this.const64(Math.log2(o.scale)));
         a = a !== null ? this.bin64(Op.ADD64, a, x) : x;
       }
-      const disp = o.wide !== 0n ? o.wide : BigInt(o.disp);
-      if (a === null) return this.const64(disp);
-      return disp === 0n ? a : this.bin64(Op.ADD64, a, this.const64(disp));
+      if (o.wide !== 0n) return a === null ? this.const64(o.wide) : this.bin64(Op.ADD64, a, this.const64(o.wide));
+      if (a === null) return this.const64(o.disp);
+      return o.disp === 0 ? a : this.bin64(Op.ADD64, a, this.const64(o.disp));
     }
     let a: T32 | null = o.base >= 0 ? (this.reg(o.base, 4) as T32) : null;
     if (o.index >= 0) {
@@ -165,7 +278,7 @@ export class Translator extends IrBuilder {
 
   /** An immediate as a value of its operand size (sign-extended from its encoding). */
   imm(o: Operand): T {
-    if (o.size === 8) return this.const64(o.wide !== 0n ? o.wide : BigInt(o.imm));
+    if (o.size === 8) return this.const64(o.wide !== 0n ? o.wide : o.imm);
     return this.const32(o.imm);
   }
 
@@ -366,9 +479,9 @@ export class Translator extends IrBuilder {
     this.ended = true;
   }
 
-  /** Ends the block, continuing at a known RIP. */
-  jumpTo(target: bigint): void {
-    this.exitTo(this.wrapIp(target));
+  /** Ends the block, continuing at a known address (an offset, or an absolute RIP: see CodeTarget). */
+  jumpTo(target: CodeTarget): void {
+    this.exitAt(target);
     this.ended = true;
   }
 
@@ -376,31 +489,34 @@ export class Translator extends IrBuilder {
    * Ends the block with a two-way branch on `c` (non-zero: taken); or, in a superblock, a forward branch within
    * reach waits for translation to reach its target and the block goes on (see superEnd).
    */
-  branch(c: T32, taken: bigint, notTaken: bigint = this.next): void {
-    if (notTaken === this.next && taken > this.next && taken < this.superEnd) {
-      let p = this.pending.find((x) => x.addr === taken);
-      if (!p) this.pending.push((p = { addr: taken, label: this.label(), cc: [] }));
+  branch(c: T32, taken: CodeTarget, notTaken: CodeTarget = this.nextOff): void {
+    if (notTaken === this.nextOff && typeof taken === 'number' && taken > this.nextOff && taken < this.superEnd) {
+      let p = null;
+      for (const x of this.pending) if (x.off === taken) p = x;
+      if (!p) this.pending.push((p = { off: taken, label: this.label(), cc: [] }));
       p.cc.push(this.cc);
       this.brnz(c, p.label);
       return;
     }
     const l = this.label();
     this.brz(c, l);
-    this.exitTo(this.wrapIp(taken));
+    this.exitAt(taken);
     this.place(l);
-    this.exitTo(this.wrapIp(notTaken));
+    this.exitAt(notTaken);
     this.ended = true;
   }
 
   /**
-   * Superblocks: translation reached `addr`, the target of pending forward branches: their paths join the
+   * Superblocks: translation reached offset `off`, the target of pending forward branches: their paths join the
    * current one (if it did not end) here. Returns whether there were any.
    */
-  mergeAt(addr: bigint): boolean {
-    const i = this.pending.findIndex((x) => x.addr === addr);
-    if (i < 0) return false;
-    const p = this.pending[i]!;
-    this.pending.splice(i, 1);
+  mergeAt(off: number): boolean {
+    const pending = this.pending;
+    let i = 0;
+    while (i < pending.length && pending[i]!.off !== off) i++;
+    if (i === pending.length) return false;
+    const p = pending[i]!;
+    pending.splice(i, 1);
     this.place(p.label);
     this.cc = Translator.mergeCc(this.ended ? p.cc : [...p.cc, this.cc]);
     this.ended = false;
@@ -409,15 +525,16 @@ export class Translator extends IrBuilder {
 
   /** Superblocks, at the end of the block: pending forward branches become exits to their targets. */
   exitPending(): void {
+    if (!this.pending.length) return;
     for (const p of this.pending.splice(0)) {
       this.place(p.label);
-      this.exitTo(p.addr);
+      this.exitAt(p.off);
     }
   }
 
   /** Ends the block after this instruction without a control transfer (mode or translation state changed). */
   endBlock(): void {
-    this.exitTo(this.next);
+    this.exitAt(this.nextOff);
     this.ended = true;
   }
 

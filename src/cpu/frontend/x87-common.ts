@@ -53,7 +53,7 @@ export function x87Begin(t: Translator, waiting: boolean): void {
 export function recordPointers(t: Translator, mem?: { o: Operand; ea: T64 }): void {
   const i = t.i;
   t.st16(L.FOP, t.const32(((i.opcode & 7) << 8) | (i.modrm & 0xff)));
-  t.st64(L.FIP, t.const64(t.wrapIp(t.rip + BigInt(waitBytes(t)))));
+  t.st64(L.FIP, t.constRip(t.off + waitBytes(t)));
   t.st16(FCS, t.ld32(L.segOff(CS) + L.SEG_SEL));
   if (mem) {
     t.st64(L.FDP, mem.ea);

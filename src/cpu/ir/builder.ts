@@ -177,10 +177,19 @@ export class IrBuilder {
     this.put(Op.MOVI32, 2, d, v | 0);
     return d;
   }
+  /** A 64-bit constant: a bigint or an integral number (wrapped to 64 bits, two's complement). */
   const64(v: bigint | number): T64 {
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      // (without BigInt: translation makes these for every displacement and stack adjustment)
+      return this.const64w(v | 0, Math.floor(v / 4294967296) | 0);
+    }
     const b = BigInt.asUintN(64, BigInt(v));
+    return this.const64w(Number(b & 0xffffffffn) | 0, Number(b >> 32n) | 0);
+  }
+  /** A 64-bit constant from its low and high 32-bit words. */
+  const64w(lo: number, hi: number): T64 {
     const d = this.t64();
-    this.put(Op.MOVI64, 3, d, Number(b & 0xffffffffn) | 0, Number(b >> 32n) | 0);
+    this.put(Op.MOVI64, 3, d, lo | 0, hi | 0);
     return d;
   }
   mov32(a: T32): T32 {
@@ -360,13 +369,21 @@ export class IrBuilder {
   }
   insn(rip: bigint, length: number): void {
     const r = BigInt.asUintN(64, rip);
-    this.put(Op.INSN, 3, Number(r & 0xffffffffn) | 0, Number(r >> 32n) | 0, length);
+    this.insnw(Number(r & 0xffffffffn) | 0, Number(r >> 32n) | 0, length);
+  }
+  /** INSN with the instruction's RIP as low and high 32-bit words. */
+  insnw(lo: number, hi: number, length: number): void {
+    this.put(Op.INSN, 3, lo | 0, hi | 0, length);
   }
   exit(rip: T64): void {
     this.put(Op.EXIT, 1, rip);
   }
   exitTo(rip: bigint): void {
     const r = BigInt.asUintN(64, rip);
-    this.put(Op.EXITI, 2, Number(r & 0xffffffffn) | 0, Number(r >> 32n) | 0);
+    this.exitTow(Number(r & 0xffffffffn) | 0, Number(r >> 32n) | 0);
+  }
+  /** EXITI to the RIP given as low and high 32-bit words. */
+  exitTow(lo: number, hi: number): void {
+    this.put(Op.EXITI, 2, lo | 0, hi | 0);
   }
 }
