@@ -4,7 +4,7 @@
 // inside wasm (and does not stop chaining). An out-of-range CC_OP goes to the JS helper (which reports it).
 import { CC_FLAGS_PROGRAMS, H_CC_FLAGS, ccFlagsProgram } from '../cpu/frontend/cc-helper.ts';
 import * as L from '../cpu/layout.ts';
-import { generate, type CodegenEnv } from './codegen.ts';
+import { generate, type Callee, type CodegenEnv } from './codegen.ts';
 import { Code, ModuleBuilder, Ty, VOID, W } from './wasm.ts';
 
 type Fn = (...args: never[]) => unknown;
@@ -26,7 +26,7 @@ function ccFlagsModule(stateBase: number): Uint8Array {
   mb.importMemory('e', 'mem');
   const I = Ty.I32;
   const fallback = mb.importFunc('e', 'js', [I], [I]);
-  const none = (): number => {
+  const none = (): Callee => {
     throw new Error('cc_flags programs call nothing');
   };
   const env: CodegenEnv = { read: none, read64: none, hi64: none, write: none, write64: none, raise: none, helper: none };

@@ -9,7 +9,11 @@
 // state-block field other than CR2 when it raises #PF.
 //
 // Mapping:
-// - temps -> wasm locals of their width (single assignment, so no allocation is needed);
+// - temps -> wasm locals of their width, few of them: a temp used once (a constant: any number of times) by an op
+//   that reads it as a plain operand is not stored at all, its expression is emitted at the use (a state load too,
+//   while its slot keeps its value); the others share locals (a temp is dead after its last use in program order).
+//   V8's baseline compiler zeroes every local at each call, and past ~16 locals that costs more than the block;
+//   calls out of wasm (memory slow paths, helpers) go through the module's table (see CodegenEnv);
 // - state-block fields the program reads (GPRs, lazy flags ...) -> i64 locals, one per 8-byte slot, loaded at
 //   entry and written back at exits and before anything that may observe memory (helper calls, the memory slow
 //   path, raises). Fields it only writes are stored directly (after dead-store elimination, opt.ts);
@@ -29,7 +33,7 @@
 // - an exit to the block's own start (opts.loop) branches back to the top of a wasm loop under the same
 //   conditions, keeping guest state in locals.
 import type { Program } from '../cpu/ir/builder.ts';
-import { Cond, OPS, Op } from '../cpu/ir/ops.ts';
+import { A, Cond, OPS, Op } from '../cpu/ir/ops.ts';
 import * as L from '../cpu/layout.ts';
 import { ModeBits } from '../cpu/mode.ts';
 import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET } from '../cpu/mmu.ts';
@@ -40,22 +44,31 @@ import {
 import { Code, Ty, VOID, W } from './wasm.ts';
 import { type Scratch, releaseScratch, takeScratch } from './scratch.ts';
 
-/** Imports the code generator needs; each returns a function index (allocated by the caller on first use). */
+/**
+ * A function the generated code calls through table 0: its table index and the type index of its signature
+ * (allocated by the caller on first use).
+ */
+export interface Callee {
+  index: number;
+  type: number;
+}
+
+/** What the code generator calls out to; each is a Callee (see above). */
 export interface CodegenEnv {
   /** (n, size, seg, lo, hi) -> i32: cpu.read */
-  read(): number;
+  read(): Callee;
   /** (n, seg, lo, hi) -> i32 low word: cpu.read64 */
-  read64(): number;
+  read64(): Callee;
   /** () -> i32: the high word of the last read64 */
-  hi64(): number;
+  hi64(): Callee;
   /** (n, size, seg, lo, hi, v): cpu.write */
-  write(): number;
+  write(): Callee;
   /** (n, seg, lo, hi, vlo, vhi): cpu.write64 */
-  write64(): number;
+  write64(): Callee;
   /** (n, vector, errorCode): cpu.raise, never returns */
-  raise(): number;
+  raise(): Callee;
   /** (n, ...args) -> result: helper `h` with these argument widths and result width (0: none). */
-  helper(h: number, args: (32 | 64)[], result: 0 | 32 | 64): number;
+  helper(h: number, args: (32 | 64)[], result: 0 | 32 | 64): Callee;
   /**
    * Chaining: a table slot through which an exit to the known RIP (lo, hi) may tail-call the next block's
    * function, or -1. Slots are in the module's imported table 0; `blockType` is the type index of block functions.
@@ -77,7 +90,7 @@ export interface CodegenEnv {
    * and the function index of the jump cache `(n, limit) -> n` (jump-cache.ts; -1: none). Undefined: no chaining.
    */
   linkIndirect?():
-    | { slot: number; id: number; miss: number; pred: number; tries: number; maxTries: number; jumpCache: number }
+    | { slot: number; id: number; miss: Callee; pred: number; tries: number; maxTries: number; jumpCache?: Callee }
     | undefined;
   /**
    * Helper `h` is implemented in wasm (same semantics, compiled from its IR): calling it does not leave wasm in
@@ -153,6 +166,74 @@ const PARAM_LIMIT = 1;
 
 type OpGen = (g: Gen, o: number, pc: number, a1: number, a2: number, a3: number) => void;
 let GEN: (OpGen | undefined)[] = [];
+
+/**
+ * Value ops that are one wasm expression over their sources, each source read once (Gen.use): pushes the value.
+ * A result of one of these used once, by an op that reads it through use() in program order, is not given a local:
+ * its expression is emitted where it is used (Gen.inlined), and so are constants, at every use.
+ */
+const EXPR: (OpGen | undefined)[] = new Array(OPS.length);
+{
+  const set = (ops: number[], f: OpGen) => ops.forEach((o) => (EXPR[o] = f));
+  for (const [o, w] of BIN) {
+    EXPR[o] = (g, _o, _pc, _d, a, b) => {
+      g.use(a);
+      g.use(b);
+      g.c.op(w);
+    };
+  }
+  for (const [o, ws] of UN) {
+    EXPR[o] = (g, _o, _pc, _d, a) => {
+      g.use(a);
+      for (const w of ws) g.c.op(w);
+    };
+  }
+  set([Op.MOVI32], (g, _o, _pc, _d, v) => g.c.i32(v));
+  set([Op.MOVI64], (g, _o, _pc, _d, lo, hi) => g.c.i64(lo, hi));
+  const un = (pre: (g: Gen) => void, post: (g: Gen) => void): OpGen => (g, _o, _pc, _d, a) => {
+    pre(g);
+    g.use(a);
+    post(g);
+  };
+  const none = () => {};
+  set([Op.NEG32], un((g) => g.c.i32(0), (g) => g.c.op(W.i32_sub)));
+  set([Op.NOT32], un(none, (g) => g.c.i32(-1).op(W.i32_xor)));
+  set([Op.NEG64], un((g) => g.c.i64(0, 0), (g) => g.c.op(W.i64_sub)));
+  set([Op.NOT64], un(none, (g) => g.c.i64(-1, -1).op(W.i64_xor)));
+  set([Op.ZEXT8], un(none, (g) => g.c.i32(0xff).op(W.i32_and)));
+  set([Op.ZEXT16], un(none, (g) => g.c.i32(0xffff).op(W.i32_and)));
+  set([Op.HI32], un(none, (g) => g.c.i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64)));
+  set([Op.PAIR64], (g, _o, _pc, _d, lo, hi) => {
+    g.use(lo);
+    g.c.op(W.i64_extend_i32_u);
+    g.use(hi);
+    g.c.op(W.i64_extend_i32_u).i64(32, 0).op(W.i64_shl).op(W.i64_or);
+  });
+  set([Op.MULU32W, Op.MULS32W], (g, o, _pc, _d, a, b) => {
+    const ext = o === Op.MULU32W ? W.i64_extend_i32_u : W.i64_extend_i32_s;
+    g.use(a);
+    g.c.op(ext);
+    g.use(b);
+    g.c.op(ext).op(W.i64_mul);
+  });
+  set([Op.SETCC32, Op.SETCC64], (g, o, pc, _d, cond, a) => {
+    const w = (o === Op.SETCC32 ? CMP32 : CMP64)[cond];
+    if (w === undefined) throw new Error(`codegen: bad condition ${cond}`);
+    g.use(a);
+    g.use(g.code[pc + 4]!);
+    g.c.op(w);
+  });
+  set([Op.SELECT32, Op.SELECT64], (g, _o, pc, _d, cond, a) => {
+    g.use(a);
+    g.use(g.code[pc + 4]!);
+    g.use(cond);
+    g.c.op(W.select);
+  });
+}
+/** Ops that read each source through Gen.use, once, in straight-line code: the EXPR ops, state stores, branches. */
+const USES = new Uint8Array(OPS.length);
+EXPR.forEach((f, o) => f && (USES[o] = 1));
+for (const o of [Op.ST8, Op.ST16, Op.ST32, Op.ST64, Op.BRNZ, Op.BRZ]) USES[o] = 1;
 
 /**
  * Per label: the edges into it, and whether it is reached from different instructions (edges after different INSN
@@ -233,8 +314,8 @@ interface Pending {
 }
 
 class Gen {
-  private readonly c: Code;
-  private readonly code: Int32Array;
+  readonly c: Code;
+  readonly code: Int32Array;
   private readonly a: Analysis;
   private readonly sb: number;
   private readonly flat64: boolean;
@@ -242,6 +323,23 @@ class Gen {
   private readonly tlb: number; // memory offset of this privilege's TLB table
   private localTypes: Ty[] = [Ty.I32, Ty.I32]; // the parameters n and limit
   private readonly tempLocal: Int32Array;
+  /**
+   * Local sharing: a temp whose definition and uses are all emitted in program order (none deferred to slow
+   * paths) is dead after its last use, so its local goes back to a pool for later temps of its type. Per op
+   * index, the first temp that dies there (a list through `nextDying`); `shared`: the temp's local is pooled.
+   */
+  private readonly dyingAt: Int32Array;
+  private readonly nextDying: Int32Array;
+  private readonly shared: Uint8Array;
+  /** Per temp: 1 if its value is not kept in a local but emitted where it is used (see EXPR). */
+  readonly inlined: Uint8Array;
+  private readonly freeLocals: [number[], number[]] = [[], []]; // i32, i64
+  /**
+   * Temps computed only on slow paths (compute) live within one emission scope: their locals come from pools of
+   * their own, all returned when a new scope begins.
+   */
+  private readonly slowFree: [number[], number[]] = [[], []];
+  private slowTaken: number[] = [];
   private readonly slotLocal: Int32Array;
   private readonly cached: number[] = [];
   private dirty: Uint8Array;
@@ -317,7 +415,12 @@ class Gen {
         if (live[i] && (fast[i] || !isPure(o))) this.onFastPath[d] = 1;
       }
     }
+    this.dyingAt = scratch.i32(this.a.starts.length, -1);
+    this.nextDying = scratch.i32(p.widths.length, -1);
+    this.shared = scratch.u8(p.widths.length);
+    this.inlined = scratch.u8(p.widths.length);
     this.chooseSlots(scratch);
+    this.planLocals(scratch);
     this.dirty = new Uint8Array(this.cached.length);
     this.chaining = env.link !== undefined;
   }
@@ -335,8 +438,168 @@ class Gen {
 
   private t(temp: number): number {
     let l = this.tempLocal[temp]!;
-    if (l < 0) l = this.tempLocal[temp] = this.local(this.p.widths[temp] === 64 ? Ty.I64 : Ty.I32);
+    if (l < 0) {
+      if (this.inlined[temp]) throw new Error(`codegen: temp ${temp} is inlined, it has no local`);
+      const wide = this.p.widths[temp] === 64;
+      const slow = !this.onFastPath[temp];
+      if (slow) this.slowTaken.push(temp);
+      const pool = slow ? this.slowFree[wide ? 1 : 0] : this.shared[temp] ? this.freeLocals[wide ? 1 : 0] : undefined;
+      l = this.tempLocal[temp] = pool?.pop() ?? this.local(wide ? Ty.I64 : Ty.I32);
+    }
     return l;
+  }
+
+  /** Pushes the value of `temp`: its local, or its expression if it is inlined. */
+  use(temp: number): void {
+    if (!this.inlined[temp]) {
+      this.c.get(this.t(temp));
+      return;
+    }
+    const pc = this.defPc[temp]!;
+    const o = this.code[pc]!;
+    if (isLoadState(o)) {
+      const size = stateAccessSize(o);
+      this.ldStateValue(stateAccessOffset(this.code[pc + 2]!, size), size);
+    } else EXPR[o]!(this, o, pc, this.code[pc + 1]!, this.code[pc + 2]!, this.code[pc + 3]!);
+  }
+
+  /**
+   * Decides which temps are inlined (EXPR) and which share locals, and where each shared one dies (dyingAt).
+   * Program order is a valid order of execution (branches only go forward), so a temp is live exactly from its
+   * definition to its last use; an inlined temp's sources are read where it is used.
+   */
+  private planLocals(scratch: Scratch): void {
+    const { starts, live, fast } = this.a;
+    const code = this.code;
+    const n = this.p.widths.length;
+    const fastUses = scratch.u8(n); // uses through use() in program order, saturating at 2
+    const slowUses = scratch.u8(n); // uses through use() by deferred ops (computed on slow paths), saturating at 2
+    const other = scratch.u8(n); // read otherwise (by ops that take the local itself)
+    const user = scratch.i32(n, -1); // the op index of the last in-order use through use()
+    const inOrder = (i: number, o: number) => fast[i] === 1 || !(isPure(o) || isStoreState(o));
+    const result = (pc: number, o: number) => {
+      const k0 = OPS[o]!.args[0];
+      return o === Op.CALL ? code[pc + 1]! : k0 === A.D32 || k0 === A.D64 ? code[pc + 1]! : -1;
+    };
+    for (let i = 0; i < starts.length; i++) {
+      if (!live[i]) continue;
+      const pc = starts[i]!;
+      const o = code[pc]!;
+      const ordered = inOrder(i, o);
+      const counts = USES[o] === 1 ? (ordered ? fastUses : slowUses) : other;
+      for (const k of sourceArgs(o)) {
+        const t = code[pc + k]!;
+        if (t < 0) continue;
+        if (counts[t]! < 2) counts[t]!++;
+        if (counts === fastUses) user[t] = i;
+      }
+    }
+    // A value computed on the fast path is inlined into its one use there; one computed only on slow paths (flags
+    // for a deferred store) into its one use there; a constant into all its uses of either kind.
+    for (let i = 0; i < starts.length; i++) {
+      if (!live[i]) continue;
+      const pc = starts[i]!;
+      const o = code[pc]!;
+      const d = result(pc, o);
+      if (d >= 0 && isLoadState(o) && !other[d] && slowUses[d] === 0 && fastUses[d] === 1) {
+        this.inlined[d] = 1; // (if the slot keeps its value until it is read: checked below)
+        continue;
+      }
+      if (d < 0 || !EXPR[o] || other[d]) continue;
+      const constant = o === Op.MOVI32 || o === Op.MOVI64;
+      const fastDef = this.onFastPath[d] === 1 && inOrder(i, o);
+      const ok = constant ? fastDef || !this.onFastPath[d]
+        : fastDef ? slowUses[d] === 0 && fastUses[d] === 1
+        : !this.onFastPath[d] && fastUses[d] === 0 && slowUses[d] === 1;
+      if (ok && fastUses[d]! + slowUses[d]! > 0) this.inlined[d] = 1;
+    }
+    // An inlined load reads its slot where the expression it is inlined into (and so on) is finally emitted.
+    for (let i = 0; i < starts.length; i++) {
+      const pc = starts[i]!;
+      const d = code[pc + 1]!;
+      if (!live[i] || !isLoadState(code[pc]!) || !this.inlined[d]) continue;
+      let j = user[d]!;
+      for (let e = result(starts[j]!, code[starts[j]!]!); e >= 0 && this.inlined[e]; e = result(starts[j]!, code[starts[j]!]!)) {
+        j = user[e]!;
+      }
+      if (!this.loadStaysValid(i, j)) this.inlined[d] = 0;
+    }
+    const last = scratch.i32(n, -1);
+    const bad = scratch.u8(n);
+    const touch = (t: number, i: number): void => {
+      if (!this.inlined[t]) {
+        if (bad[t] === 0) last[t] = i;
+        return;
+      }
+      const pc = this.defPc[t]!;
+      for (const k of sourceArgs(code[pc]!)) touch(code[pc + k]!, i);
+    };
+    // (read at times program order does not tell: never shared)
+    const markBad = (t: number): void => {
+      if (!this.inlined[t]) {
+        bad[t] = 1;
+        return;
+      }
+      const pc = this.defPc[t]!;
+      for (const k of sourceArgs(code[pc]!)) markBad(code[pc + k]!);
+    };
+    for (let i = 0; i < starts.length; i++) {
+      if (!live[i]) continue;
+      const pc = starts[i]!;
+      const o = code[pc]!;
+      const ordered = inOrder(i, o);
+      const d = result(pc, o);
+      if (d >= 0 && this.inlined[d]) continue; // its sources are read where it is used
+      for (const k of sourceArgs(o)) {
+        const t = code[pc + k]!;
+        if (t < 0) continue;
+        if (ordered) touch(t, i);
+        else markBad(t);
+      }
+      if (d < 0) continue;
+      if (!ordered) bad[d] = 1;
+      else if (last[d] < i) last[d] = i; // (never used: dies where it is defined)
+    }
+    for (let t = 1; t < n; t++) {
+      const i = last[t]!;
+      if (bad[t] || i < 0 || !this.onFastPath[t] || this.inlined[t]) continue;
+      this.shared[t] = 1;
+      this.nextDying[t] = this.dyingAt[i]!;
+      this.dyingAt[i] = t;
+    }
+  }
+
+  /**
+   * The state load at op index `i` reads a cached slot, and the slot local holds the same value at op index `j`:
+   * no store to the slot (emitted in order or deferred) and no helper call (it reloads the slots) comes between.
+   */
+  private loadStaysValid(i: number, j: number): boolean {
+    const { starts, live } = this.a;
+    const code = this.code;
+    const pc = starts[i]!;
+    const size = stateAccessSize(code[pc]!);
+    const off = stateAccessOffset(code[pc + 2]!, size);
+    if (off < 0 || off + size > L.STATE_SIZE || this.slotLocal[off >> 3]! < 0) return false;
+    const slot = off >> 3;
+    for (let k = i + 1; k < j; k++) {
+      if (!live[k]) continue;
+      const o = code[starts[k]!]!;
+      if (o === Op.CALL) return false;
+      if (isStoreState(o)) {
+        const sz = stateAccessSize(o);
+        const so = stateAccessOffset(code[starts[k]! + 1]!, sz);
+        if (so >> 3 <= slot && slot <= (so + sz - 1) >> 3) return false;
+      }
+    }
+    return true;
+  }
+
+  /** After op `i` is emitted: the locals of the temps that die there go back to their pools. */
+  private release(i: number): void {
+    for (let t = this.dyingAt[i]!; t >= 0; t = this.nextDying[t]!) {
+      const l = this.tempLocal[t]!;
+      if (l >= 0) this.freeLocals[this.p.widths[t] === 64 ? 1 : 0].push(l);
+    }
   }
 
   /** Slots read by a live op and never accessed across a slot boundary get a local. */
@@ -419,6 +682,7 @@ class Gen {
         this.touchPending(stateAccessOffset(this.code[pc + (st ? 1 : 2)]!, size), size, st);
       } else if (this.pending.length && observesAll(o)) this.storePending();
       this.op(o, pc);
+      this.release(i);
     }
     if (this.reachable) {
       // Falling off the end (the interpreter returns without writing RIP).
@@ -506,7 +770,8 @@ class Gen {
     }
   }
 
-  private ldState(d: number, off: number, size: number): void {
+  /** Pushes a state field (from its slot local if the block caches its slot). */
+  ldStateValue(off: number, size: number): void {
     const c = this.c;
     const s = off >> 3;
     const sl = off >= 0 && off + size <= L.STATE_SIZE ? this.slotLocal[s]! : -1;
@@ -525,7 +790,6 @@ class Gen {
       else if (size === 2) c.mem(W.i32_load16_u, 1, this.sb + off);
       else c.mem(W.i32_load8_u, 0, this.sb + off);
     }
-    c.set(this.t(d));
   }
 
   private stState(off: number, size: number, v: number): void {
@@ -533,7 +797,7 @@ class Gen {
     const s = off >> 3;
     const sl = off >= 0 && off + size <= L.STATE_SIZE ? this.slotLocal[s]! : -1;
     if (sl >= 0) {
-      if (size === 8) c.get(this.t(v));
+      if (size === 8) this.use(v);
       else {
         const sh = (off & 7) * 8;
         const mask = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
@@ -541,7 +805,8 @@ class Gen {
         const keepLo = sh < 32 ? ~((mask << sh) | 0) : -1;
         const keepHi = sh >= 32 ? ~((mask << (sh - 32)) | 0) : sh + size * 8 > 32 ? ~(mask >>> (32 - sh)) : -1;
         c.get(sl).i64(keepLo, keepHi).op(W.i64_and);
-        c.get(this.t(v)).op(W.i64_extend_i32_u);
+        this.use(v);
+        c.op(W.i64_extend_i32_u);
         if (size < 4) c.i64(mask, 0).op(W.i64_and);
         if (sh) c.i64(sh, 0).op(W.i64_shl);
         c.op(W.i64_or);
@@ -549,7 +814,8 @@ class Gen {
       c.set(sl);
       this.dirty[this.cached.indexOf(s)] = 1;
     } else {
-      c.i32(0).get(this.t(v));
+      c.i32(0);
+      this.use(v);
       if (size === 8) c.mem(W.i64_store, 3, this.sb + off);
       else if (size === 4) c.mem(W.i32_store, 2, this.sb + off);
       else if (size === 2) c.mem(W.i32_store16, 1, this.sb + off);
@@ -653,6 +919,16 @@ class Gen {
 
   // ---- stores deferred to slow paths ----
 
+  /** Begins an emission scope for compute(): what earlier scopes computed is recomputed, their locals reused. */
+  private newScope(): void {
+    this.scope++;
+    for (const t of this.slowTaken) {
+      this.slowFree[this.p.widths[t] === 64 ? 1 : 0].push(this.tempLocal[t]!);
+      this.tempLocal[t] = -1;
+    }
+    this.slowTaken = [];
+  }
+
   /** Computes temp `t` where the fast path does not (ops it left out), in the current emission scope. */
   private compute(t: number): void {
     if (this.onFastPath[t] || this.availIn[t] === this.scope) return;
@@ -667,7 +943,7 @@ class Gen {
   /** Stores the pending deferred stores the way the fast path stores (through the slot locals), and forgets them. */
   private storePending(): void {
     if (!this.pending.length) return;
-    this.scope++;
+    this.newScope();
     for (const e of this.pending) {
       const v = this.code[e.pc + 2]!;
       this.compute(v);
@@ -680,11 +956,12 @@ class Gen {
   private pendingToMemory(): void {
     if (!this.pending.length) return;
     const c = this.c;
-    this.scope++;
+    this.newScope();
     for (const e of this.pending) {
       const v = this.code[e.pc + 2]!;
       this.compute(v);
-      c.i32(0).get(this.t(v));
+      c.i32(0);
+      this.use(v);
       const at = this.sb + e.off;
       if (e.size === 8) c.mem(W.i64_store, 3, at);
       else if (e.size === 4) c.mem(W.i32_store, 2, at);
@@ -709,7 +986,7 @@ class Gen {
         if (!covered) (keep ??= []).push(e);
         continue;
       }
-      this.scope++;
+      this.newScope();
       const v = this.code[e.pc + 2]!;
       this.compute(v);
       this.stState(e.off, e.size, v);
@@ -747,30 +1024,15 @@ class Gen {
   static table(): (OpGen | undefined)[] {
     const t: (OpGen | undefined)[] = new Array(OPS.length);
     const set = (ops: number[], f: OpGen) => ops.forEach((o) => (t[o] = f));
-    for (const [o, w] of BIN) t[o] = (g, _o, _pc, d, a, b) => g.c.get(g.t(a)).get(g.t(b)).op(w).set(g.t(d));
-    for (const [o, ws] of UN) {
-      t[o] = (g, _o, _pc, d, a) => {
-        g.c.get(g.t(a));
-        for (const w of ws) g.c.op(w);
+    // the value ops that are one expression over their sources (see EXPR): the value goes to the result's local,
+    // or nowhere when the result is inlined into its one use
+    EXPR.forEach((f, o) => {
+      if (!f) return;
+      t[o] = (g, o2, pc, d, a2, a3) => {
+        if (g.inlined[d]) return;
+        f(g, o2, pc, d, a2, a3);
         g.c.set(g.t(d));
       };
-    }
-    set([Op.MOVI32], (g, _o, _pc, d, v) => g.c.i32(v).set(g.t(d)));
-    set([Op.MOVI64], (g, _o, _pc, d, lo, hi) => g.c.i64(lo, hi).set(g.t(d)));
-    set([Op.NEG32], (g, _o, _pc, d, a) => g.c.i32(0).get(g.t(a)).op(W.i32_sub).set(g.t(d)));
-    set([Op.NOT32], (g, _o, _pc, d, a) => g.c.get(g.t(a)).i32(-1).op(W.i32_xor).set(g.t(d)));
-    set([Op.NEG64], (g, _o, _pc, d, a) => g.c.i64(0, 0).get(g.t(a)).op(W.i64_sub).set(g.t(d)));
-    set([Op.NOT64], (g, _o, _pc, d, a) => g.c.get(g.t(a)).i64(-1, -1).op(W.i64_xor).set(g.t(d)));
-    set([Op.ZEXT8], (g, _o, _pc, d, a) => g.c.get(g.t(a)).i32(0xff).op(W.i32_and).set(g.t(d)));
-    set([Op.ZEXT16], (g, _o, _pc, d, a) => g.c.get(g.t(a)).i32(0xffff).op(W.i32_and).set(g.t(d)));
-    set([Op.HI32], (g, _o, _pc, d, a) => g.c.get(g.t(a)).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64).set(g.t(d)));
-    set([Op.PAIR64], (g, _o, _pc, d, lo, hi) => {
-      g.c.get(g.t(lo)).op(W.i64_extend_i32_u).get(g.t(hi)).op(W.i64_extend_i32_u).i64(32, 0).op(W.i64_shl);
-      g.c.op(W.i64_or).set(g.t(d));
-    });
-    set([Op.MULU32W, Op.MULS32W], (g, o, _pc, d, a, b) => {
-      const ext = o === Op.MULU32W ? W.i64_extend_i32_u : W.i64_extend_i32_s;
-      g.c.get(g.t(a)).op(ext).get(g.t(b)).op(ext).op(W.i64_mul).set(g.t(d));
     });
     set([Op.MULHU64, Op.MULHS64], (g, o, _pc, d, a, b) => g.mulh(o === Op.MULHS64, d, a, b));
     set([Op.DIVU32, Op.DIVS32, Op.REMU32, Op.REMS32], (g, o, _pc, d, a, b) => g.div32(o, d, a, b));
@@ -780,17 +1042,11 @@ class Gen {
       g.c.set(g.t(d));
     });
     set([Op.BSWAP64], (g, _o, _pc, d, a) => g.bswap64(d, a));
-    set([Op.SETCC32, Op.SETCC64], (g, o, pc, d, cond, a) => {
-      const w = (o === Op.SETCC32 ? CMP32 : CMP64)[cond];
-      if (w === undefined) throw new Error(`codegen: bad condition ${cond}`);
-      g.c.get(g.t(a)).get(g.t(g.code[pc + 4]!)).op(w).set(g.t(d));
-    });
-    set([Op.SELECT32, Op.SELECT64], (g, _o, pc, d, cond, a) => {
-      g.c.get(g.t(a)).get(g.t(g.code[pc + 4]!)).get(g.t(cond)).op(W.select).set(g.t(d));
-    });
     set([Op.LD8, Op.LD16, Op.LD32, Op.LD64], (g, o, _pc, d, off) => {
+      if (g.inlined[d]) return;
       const size = stateAccessSize(o);
-      g.ldState(d, stateAccessOffset(off, size), size);
+      g.ldStateValue(stateAccessOffset(off, size), size);
+      g.c.set(g.t(d));
     });
     set([Op.ST8, Op.ST16, Op.ST32, Op.ST64], (g, o, _pc, off, v) => {
       const size = stateAccessSize(o);
@@ -808,11 +1064,11 @@ class Gen {
       g.reachable = false;
     });
     set([Op.BRNZ], (g, _o, _pc, v, l) => {
-      g.c.get(g.t(v));
+      g.use(v);
       g.branchTo(l, false);
     });
     set([Op.BRZ], (g, _o, _pc, v, l) => {
-      g.c.get(g.t(v));
+      g.use(v);
       g.branchTo(l, true);
     });
     set([Op.CALL], (g, _o, pc) => g.call(pc));
@@ -820,7 +1076,9 @@ class Gen {
       g.storePending();
       g.sync();
       g.pushCount();
-      g.c.i32(vector).i32(code).op(W.call).u32(g.env.raise()).op(W.unreachable);
+      g.c.i32(vector).i32(code);
+      g.callOut(g.env.raise());
+      g.c.op(W.unreachable);
       g.reachable = false;
     });
     set([Op.INSN], (g, _o, _pc, lo, hi) => {
@@ -905,15 +1163,23 @@ class Gen {
     c.op(W.if_).byte(VOID);
     c.op(W.global_get).u32(ic.tries).i32(1).op(W.i32_add).op(W.global_set).u32(ic.tries);
     c.i32(ic.id).get(t).op(W.i32_wrap_i64).get(t).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
-    c.op(W.call).u32(ic.miss);
+    this.callOut(ic.miss);
     c.op(W.if_).byte(VOID);
     c.get(t).op(W.global_set).u32(ic.pred);
     c.get(nx).get(PARAM_LIMIT).i32(ic.slot).op(W.return_call_indirect).u32(type).u32(0);
     c.op(W.end);
     c.op(W.end);
     // the jump cache (RIP is stored): the block there if there is one, else back to the run loop
-    if (ic.jumpCache >= 0) c.get(nx).get(PARAM_LIMIT).op(W.return_call).u32(ic.jumpCache);
+    if (ic.jumpCache) {
+      c.get(nx).get(PARAM_LIMIT).i32(ic.jumpCache.index);
+      c.op(W.return_call_indirect).u32(ic.jumpCache.type).u32(0);
+    }
     c.op(W.end);
+  }
+
+  /** Calls `f` with its arguments on the stack (through table 0). */
+  private callOut(f: Callee): void {
+    this.c.i32(f.index).op(W.call_indirect).u32(f.type).u32(0);
   }
 
   private call(pc: number): void {
@@ -937,7 +1203,7 @@ class Gen {
     }
     this.pushCount();
     for (let i = 0; i < args.length; i++) c.get(this.t(code[pc + 3 + i]!));
-    c.op(W.call).u32(f);
+    this.callOut(f);
     if (d >= 0) c.set(this.t(d));
     this.reloadSlots(); // the helper may have changed any state
   }
@@ -995,13 +1261,15 @@ class Gen {
       c.i32(seg);
       this.addrWords(addr);
       c.i32(forWrite ? 1 : 0);
-      c.op(W.call).u32(this.env.read64()).op(W.i64_extend_i32_u);
-      c.op(W.call).u32(this.env.hi64()).op(W.i64_extend_i32_u).i64(32, 0).op(W.i64_shl).op(W.i64_or);
+      this.callOut(this.env.read64());
+      c.op(W.i64_extend_i32_u);
+      this.callOut(this.env.hi64());
+      c.op(W.i64_extend_i32_u).i64(32, 0).op(W.i64_shl).op(W.i64_or);
     } else {
       c.i32(size).i32(seg);
       this.addrWords(addr);
       c.i32(forWrite ? 1 : 0);
-      c.op(W.call).u32(this.env.read());
+      this.callOut(this.env.read());
     }
   }
 
@@ -1017,11 +1285,12 @@ class Gen {
       this.addrWords(addr);
       const vl = this.t(v);
       c.get(vl).op(W.i32_wrap_i64).get(vl).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
-      c.op(W.call).u32(this.env.write64());
+      this.callOut(this.env.write64());
     } else {
       c.i32(size).i32(seg);
       this.addrWords(addr);
-      c.get(this.t(v)).op(W.call).u32(this.env.write());
+      c.get(this.t(v));
+      this.callOut(this.env.write());
     }
   }
 

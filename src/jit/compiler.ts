@@ -85,11 +85,27 @@ export interface JitStats {
 
 type Fn = (...args: never[]) => unknown;
 
-/** Per-CPU glue: the import functions compiled code calls, created once and shared by all modules. */
+/**
+ * A function compiled code calls: its index in the module's table 0 and the type index of its signature there.
+ * Calls out of wasm go through the module's own table, not through imports: V8 11 compiles an import wrapper for
+ * each imported function in each module, which made a module with ~6 function imports cost ~0.8 ms to compile and
+ * instantiate against ~0.15 ms with none.
+ */
+export interface Callee {
+  index: number;
+  type: number;
+}
+
+/** Per-CPU glue: the functions compiled code calls, created once and shared by all modules. */
 export class JitRuntime {
   /** cpu.icount when the running compiled block was entered. */
   base = 0;
-  readonly imports: Record<string, Fn | WebAssembly.Memory | WebAssembly.Table | WebAssembly.Global> = {};
+  /** What every module imports: the memory and the `where` global (its table is its own). */
+  readonly imports: Record<string, WebAssembly.Memory | WebAssembly.Global> = {};
+  /** Functions compiled code calls, by name: JS functions, or wasm ones (the jump cache, helpers in wasm). */
+  private readonly js: Record<string, Fn> = {};
+  /** Their wasm-callable form (what goes into tables), made on first use. */
+  private readonly callables = new Map<string, Fn>();
   private readonly helperKeys = new Set<string>();
   /**
    * What an unlinked exit slot holds: a function `(n, limit) -> n` that just returns n. Slots live in the link
@@ -123,30 +139,47 @@ export class JitRuntime {
     // (a CPU whose memory has no room for the jump cache, e.g. one built with a smaller reserve, goes without)
     if (cpu.memory.memory.buffer.byteLength >= cpu.stateBase + CPU_EXTRA_BYTES) {
       this.jumpCache = new JumpCache(cpu.memory.memory, cpu.stateBase, this.stub as BlockFn);
-      this.imports.jc = this.jumpCache.fn;
+      this.callables.set('jc', this.jumpCache.fn);
     }
-    this.imports.rd = (n: number, size: number, seg: number, lo: number, hi: number, w: number) => {
+    const js = this.js;
+    js.rd = (n: number, size: number, seg: number, lo: number, hi: number, w: number) => {
       cpu.icount = rt.base + n;
       return cpu.read(size, seg, lo, hi, w !== 0);
     };
-    this.imports.rd64 = (n: number, seg: number, lo: number, hi: number, w: number) => {
+    js.rd64 = (n: number, seg: number, lo: number, hi: number, w: number) => {
       cpu.icount = rt.base + n;
       return cpu.read64(seg, lo, hi, w !== 0);
     };
-    this.imports.hi64 = () => cpu.hi64;
-    this.imports.wr = (n: number, size: number, seg: number, lo: number, hi: number, v: number) => {
+    js.hi64 = () => cpu.hi64;
+    js.wr = (n: number, size: number, seg: number, lo: number, hi: number, v: number) => {
       cpu.icount = rt.base + n;
       cpu.write(size, seg, lo, hi, v);
     };
-    this.imports.wr64 = (n: number, seg: number, lo: number, hi: number, vlo: number, vhi: number) => {
+    js.wr64 = (n: number, seg: number, lo: number, hi: number, vlo: number, vhi: number) => {
       cpu.icount = rt.base + n;
       cpu.write64(seg, lo, hi, vlo, vhi);
     };
-    this.imports.raise = (n: number, vector: number, errorCode: number) => {
+    js.raise = (n: number, vector: number, errorCode: number) => {
       cpu.icount = rt.base + n;
       cpu.raise(vector, errorCode);
     };
-    this.imports.miss = (slot: number, lo: number, hi: number) => rt.onMiss(slot, lo, hi);
+    js.miss = (slot: number, lo: number, hi: number) => rt.onMiss(slot, lo, hi);
+  }
+
+  /**
+   * The wasm function to put in a table for the function `name` with this signature: a JS function gets a
+   * trampoline (a module that imports it and exports it again), made once.
+   */
+  callable(name: string, params: Ty[], results: Ty[]): Fn {
+    let f = this.callables.get(name);
+    if (f) return f;
+    const fn = this.js[name];
+    if (!fn) throw new Error(`JIT: no function ${name}`);
+    const mb = new ModuleBuilder();
+    mb.export('f', mb.importFunc('e', 'f', params, results));
+    f = new WebAssembly.Instance(new WebAssembly.Module(mb.finish()), { e: { f: fn } }).exports.f as Fn;
+    this.callables.set(name, f);
+    return f;
   }
 
   /** The indirect-exit miss handler (set by the Jit): link `slot` to the block at hi:lo if compiled; 1 if linked. */
@@ -190,27 +223,29 @@ export class JitRuntime {
     return SIMD_WASM.has(HELPERS[h]?.name ?? '') && args.length === 3 && result === 0;
   }
 
-  /** Import name of helper `h` called with these widths (created on first use). */
-  helperImport(h: number, args: (32 | 64)[], result: 0 | 32 | 64): string {
-    if (!this.helperInWasm(h, args, result)) return this.jsHelperImport(h, args, result);
+  /** Name of the callable of helper `h` called with these widths (created on first use). */
+  helperName(h: number, args: (32 | 64)[], result: 0 | 32 | 64): string {
+    if (!this.helperInWasm(h, args, result)) return this.jsHelper(h, args, result);
     if (h === H_CC_FLAGS) {
       if (!this.ccWasm) {
-        const js = this.imports[this.jsHelperImport(h, args, result)] as Fn;
-        this.imports.ccw = this.ccWasm = buildCcFlags(this.cpu.stateBase, this.cpu.memory.memory, js);
+        const key = this.jsHelper(h, args, result);
+        const js = this.js[key]!;
+        this.ccWasm = buildCcFlags(this.cpu.stateBase, this.cpu.memory.memory, js);
+        this.callables.set('ccw', this.ccWasm);
       }
       return 'ccw';
     }
     const name = HELPERS[h]!.name;
     const key = `simd_${name}`;
-    if (!this.imports[key]) {
+    if (!this.callables.has(key)) {
       this.simd ??= buildSimdHelpers(this.cpu.stateBase, this.cpu.memory.memory);
-      this.imports[key] = this.simd[name] as Fn;
+      this.callables.set(key, this.simd[name] as Fn);
     }
     return key;
   }
 
-  /** Import name of the JS wrapper of helper `h` called with these widths (created on first use). */
-  private jsHelperImport(h: number, args: (32 | 64)[], result: 0 | 32 | 64): string {
+  /** Name of the JS wrapper of helper `h` called with these widths (created on first use). */
+  private jsHelper(h: number, args: (32 | 64)[], result: 0 | 32 | 64): string {
     const key = `h${h}_${args.join('_')}_r${result}`;
     if (this.helperKeys.has(key)) return key;
     const helper = HELPERS[h];
@@ -235,7 +270,7 @@ export class JitRuntime {
         return conv(fn(cpu, arg(a), arg(b), arg(c)));
       };
     }
-    this.imports[key] = w;
+    this.js[key] = w;
     this.helperKeys.add(key);
     return key;
   }
@@ -273,7 +308,7 @@ export interface Compiled {
   checked?: BlockFn;
   /** Bytes of the module it belongs to. */
   moduleBytes: number;
-  /** The module's link table and the slot ids of its entries, in order (see JitRuntime.stub). */
+  /** The module's table and, by index, the slot ids of its entries (-1: a function its code calls). */
   table?: WebAssembly.Table;
   slots: number[];
 }
@@ -291,29 +326,35 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
   mb.importMemory('e', 'mem');
   const blockType = mb.type([Ty.I32, Ty.I32], [Ty.I32]);
   let table = false;
-  const slots: number[] = []; // the module's link table: slot ids by index
-  const funcs = new Map<string, number>();
-  const imp = (name: string, params: Ty[], results: Ty[]) => {
-    let f = funcs.get(name);
-    if (f === undefined) funcs.set(name, (f = mb.importFunc('e', name, params, results)));
-    return f;
-  };
-  const I = Ty.I32;
+  // The module's table 0: exit slots (slot ids) and, after each first use, the functions its code calls.
+  const slots: number[] = []; // by table index: a slot id, or -1 for a function
+  const fns: Fn[] = []; // by table index: the function, for the entries that are not slots
+  const callees = new Map<string, Callee>();
   const useTable = () => {
     if (!table) mb.importTable('e', 'tbl');
     table = true;
   };
-  // (imported globals come before the defined ones: the prediction globals are defined while generating)
+  const callee = (name: string, params: Ty[], results: Ty[]): Callee => {
+    let c = callees.get(name);
+    if (c === undefined) {
+      useTable();
+      const index = slots.push(-1) - 1;
+      fns[index] = rt.callable(name, params, results);
+      callees.set(name, (c = { index, type: mb.type(params, results) }));
+    }
+    return c;
+  };
+  const I = Ty.I32;
   const whereGlobal = specs.some((sp) => sp.token !== undefined) ? mb.importGlobal('e', 'at', Ty.I32, true) : -1;
   const bodies = specs.map((spec) => {
     const env: CodegenEnv = {
-      read: () => imp('rd', [I, I, I, I, I, I], [I]),
-      read64: () => imp('rd64', [I, I, I, I, I], [I]),
-      hi64: () => imp('hi64', [], [I]),
-      write: () => imp('wr', [I, I, I, I, I, I], []),
-      write64: () => imp('wr64', [I, I, I, I, I, I], []),
-      raise: () => imp('raise', [I, I, I], []),
-      helper: (h, args, result) => imp(rt.helperImport(h, args, result), [I, ...args.map(ty)], result ? [ty(result)] : []),
+      read: () => callee('rd', [I, I, I, I, I, I], [I]),
+      read64: () => callee('rd64', [I, I, I, I, I], [I]),
+      hi64: () => callee('hi64', [], [I]),
+      write: () => callee('wr', [I, I, I, I, I, I], []),
+      write64: () => callee('wr64', [I, I, I, I, I, I], []),
+      raise: () => callee('raise', [I, I, I], []),
+      helper: (h, args, result) => callee(rt.helperName(h, args, result), [I, ...args.map(ty)], result ? [ty(result)] : []),
       helperInWasm: (h, args, result) => rt.helperInWasm(h, args, result),
     };
     const { link, linkIndirect, direct } = spec;
@@ -337,23 +378,22 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
         // the prediction starts non-canonical: no RIP equals it
         const slot = slots.push(id) - 1;
         return {
-          slot, id, miss: imp('miss', [I, I, I], [I]), pred: mb.global(Ty.I64, true, 0, 0x80000000 | 0),
-          tries: mb.global(Ty.I32, true, 0), maxTries: MAX_RELINKS, jumpCache: rt.jumpCache ? imp('jc', [I, I], [I]) : -1,
+          slot, id, miss: callee('miss', [I, I, I], [I]), pred: mb.global(Ty.I64, true, 0, 0x80000000 | 0),
+          tries: mb.global(Ty.I32, true, 0), maxTries: MAX_RELINKS, jumpCache: rt.jumpCache ? callee('jc', [I, I], [I]) : undefined,
         };
       };
     }
     return generate(spec.prog, env, spec.opts);
   });
-  // imports are complete: the block functions come first, in order, so spec i is function first + i
-  const first = mb.funcImports;
+  // (the module imports no functions: spec i is function i)
   for (const g of bodies) {
     for (const [at, i] of g.directCalls) {
-      let v = first + i;
+      let v = i;
       for (let k = 0; k < 5; k++, v >>>= 7) g.body[at + k] = (v & 0x7f) | (k < 4 ? 0x80 : 0);
     }
   }
   const main = bodies.map((g) => mb.func(mb.type(g.params, g.results), g.locals, g.body));
-  if (main.length && main[0] !== first) throw new Error('JIT: unexpected function numbering');
+  if (main.length && main[0] !== 0) throw new Error('JIT: unexpected function numbering');
   specs.forEach((spec, i) => {
     mb.export(`f${i}`, main[i]!);
     if (NAME_FUNCTIONS) mb.name(main[i]!, `guest_${(firstRip(spec.prog) ?? 0n).toString(16)}`);
@@ -365,7 +405,8 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
   let tbl: WebAssembly.Table | undefined;
   if (table) {
     tbl = new WebAssembly.Table({ element: 'anyfunc', initial: slots.length }, rt.stub);
-    imports = Object.create(imports, { tbl: { value: tbl } }) as WebAssembly.Imports['e'];
+    fns.forEach((f, i) => tbl!.set(i, f));
+    imports = { ...imports, tbl };
   }
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: imports });
   const t2 = performance.now();
@@ -596,6 +637,7 @@ export class Jit implements BlockCompiler {
     if (this.stats.liveBytes > this.stats.peakBytes) this.stats.peakBytes = this.stats.liveBytes;
     // the slots' entries in the module's link table
     done[0]!.slots.forEach((id, i) => {
+      if (id < 0) return; // a function the code calls
       const slot = this.slots[id]!;
       slot.table = done[0]!.table;
       slot.index = i;
