@@ -78,10 +78,14 @@ describe('block translation: addresses', () => {
     expect(translate(M32, 0x12345ff0n, [0x66, 0x0f, 0x84, 0x20, 0x00]).exits).toEqual([0x6015n, 0x12345ff5n]); // cut to 16 bits
   });
 
-  it('16-bit: IP arithmetic wraps at 2^16, whatever the operand size', () => {
+  it('16-bit: IP arithmetic wraps at 2^16; a branch target too, but not with a 32-bit operand size', () => {
     expect(translate(M16, 0xfff0n, [0xe9, 0x20, 0x00], 0x20000n + 0xfff0n).exits).toEqual([0x13n]);
-    expect(translate(M16, 0xfff0n, [0x66, 0x0f, 0x84, ...le32(0x10020)], 0x20000n + 0xfff0n).exits).toEqual([0x17n, 0xfff7n]);
     expect(translate(M16, 0x10n, [0x74, 0x80], 0x20010n).exits).toEqual([0xff92n, 0x12n]);
+    // 66: EIP = next IP + rel32 mod 2^32 (SDM Jcc/JMP/CALL: EIP = tempEIP with a 32-bit operand size), beyond
+    // 0xFFFF here: the lookup of the block there raises #GP(0) if that is beyond the CS limit (test/cpu-sys-real)
+    expect(translate(M16, 0xfff0n, [0x66, 0x0f, 0x84, ...le32(0x10020)], 0x20000n + 0xfff0n).exits).toEqual([0x20017n, 0xfff7n]);
+    expect(translate(M16, 0x10n, [0x66, 0xe9, ...le32(-0x20)], 0x20010n).exits).toEqual([0xfffffff6n]);
+    expect(translate(M16, 0x10n, [0x66, 0xe8, ...le32(0x20)], 0x20010n).exits).toEqual([0x36n]);
   });
 
   it('16-bit: the block ends where IP wraps, and the next instruction is at IP 0', () => {
@@ -97,10 +101,15 @@ describe('block translation: addresses', () => {
     const r = translate(M64, k, [0x74, 0x10, ...Array(0x10).fill(0x90), 0x0f, 0x0b]);
     expect(r.n).toBe(2 + 0x10);
     expect(r.exits).toEqual([]);
-    // 16-bit code, a 32-bit displacement that wraps to a target 0x10 ahead
-    const r16 = translate(M16, 0x100n, [0x66, 0x0f, 0x84, ...le32(0x10010), ...Array(0x10).fill(0x90), 0x0f, 0x0b], 0x20100n);
-    expect(r16.n).toBe(2 + 0x10);
-    expect(r16.exits).toEqual([]);
+    // 16-bit code, a 16-bit and a 32-bit operand size
+    for (const jcc of [[0x0f, 0x84, 0x10, 0x00], [0x66, 0x0f, 0x84, ...le32(0x10)]]) {
+      const r16 = translate(M16, 0x100n, [...jcc, ...Array(0x10).fill(0x90), 0x0f, 0x0b], 0x20100n);
+      expect(r16.n).toBe(2 + 0x10);
+      expect(r16.exits).toEqual([]);
+    }
+    // a 32-bit displacement that would wrap to 0x10 ahead at 16 bits: EIP is not cut with a 32-bit operand size
+    const far = translate(M16, 0x100n, [0x66, 0x0f, 0x84, ...le32(0x10010), ...Array(0x10).fill(0x90), 0x0f, 0x0b], 0x20100n);
+    expect(far.exits).toEqual([0x10117n, 0x107n]);
     // a target past the page end is an exit
     const p = 0xffffffff81000ff0n;
     expect(translate(M64, p, [0x74, 0x20]).exits).toEqual([p + 0x22n, p + 2n]);

@@ -465,7 +465,8 @@ function kemuMachine(useJit: boolean): KemuMachine {
     // x87/SSE enabled: CR0.MP|NE (EM=TS=0), CR4.OSFXSR|OSXMMEXCPT
     const st0 = m.cpu.getState();
     const cr0 = (st0.cr0 | 0x22n) & ~0xcn, cr4 = st0.cr4 | 0x600n | 0x40000n; // and CR4.OSXSAVE with XCR0 = x87|SSE
-    const s64: CpuState = { ...st0, cr3: BigInt(pml4!), cr0, cr4, xcr0: 3n };
+    // EFER.NXE as Linux has it natively: a #PF on an instruction fetch then reports I/D (bit 4) on both sides
+    const s64: CpuState = { ...st0, cr3: BigInt(pml4!), cr0, cr4, xcr0: 3n, efer: st0.efer | 0x800n };
     const s32: CpuState = { ...s64, cs: { ...s64.cs, l: false, db: true } };
     machine = { m, states: { 32: s32, 64: s64 }, bits: 0, jit };
     machines.set(useJit, machine);

@@ -1,4 +1,20 @@
 // Near control transfers: jmp, jcc, call, ret, loop/jcxz.
+//
+// The operand size (Translator.i.opSize) sets the width of the return address pushed/popped and of the target:
+// with a 16-bit one IP = target AND 0xFFFF, with a 32-bit one EIP = target (in 16-bit code too: gcc -m16's
+// `calll`/`retl`, 66 E8 / 66 C3), with a 64-bit one RIP = target. The decoder names the forms whose operand size a
+// 66 prefix changed as objdump does (primary.ts sfx): `jmpw`/`callw`/`retw` (16-bit operand size in 32/64-bit
+// code), `jmpd`/`calld`/`retd` (32-bit operand size in 16-bit code); Jcc, LOOP, JCXZ and the indirect forms keep
+// their names at every operand size.
+// In 64-bit mode a 66 prefix makes near JMP/CALL/RET/Jcc/LOOP/JCXZ and the indirect JMP/CALL r/m 16-bit (rel16
+// for E8/E9/0F 8x, a target cut to 16 bits, a 2-byte return address pushed or popped) as on AMD (APM Vol. 3: near
+// branches in 64-bit mode take a 16-bit operand size from 66), which this CPU model is (Zen). Intel ignores 66 on
+// near JMP/CALL/Jcc there (rel32, a 64-bit operand size). REX.W wins over 66. Checked against this AMD host's own
+// CPU in ring 3 (the native oracle, test/cpu-int-misc.test.ts; KVM runs guest ring 3 natively on it too), in 64-bit
+// and compatibility mode.
+// Outside 64-bit mode a target beyond the CS limit raises #GP(0) when the block at the target is looked up
+// (Cpu.lookup), for every form alike. (So the #GP is reported at the target, after CALL's push or RET's pop, where
+// the hardware reports it at the branch with nothing changed: see test/cpu-sys-real.test.ts.)
 import { Op } from '../ir/ops.ts';
 import type { T32, T64 } from '../ir/builder.ts';
 import { OpKind } from '../../decoder/types.ts';
@@ -19,7 +35,7 @@ function indirectTarget(t: Translator): T64 {
   return o.size === 8 ? (v as T64) : t.zext64(o.size === 2 ? t.zext16(v as T32) : (v as T32));
 }
 
-sem('jmp', (t) => {
+sem(['jmp', 'jmpw', 'jmpd'], (t) => {
   const o = t.i.operands[0]!;
   if (isFarBranch(t.i)) return farJmpSem(t); // far forms: system/far.ts
   if (o.kind === OpKind.Rel) t.jumpTo(relTarget(t));
@@ -29,7 +45,7 @@ sem('jmp', (t) => {
 
 CC.forEach((cc, i) => sem(`j${cc}`, (t) => t.branch(t.cond(i), relTarget(t))));
 
-sem(['call', 'callw'], (t) => {
+sem(['call', 'callw', 'calld'], (t) => {
   const o = t.i.operands[0]!;
   if (isFarBranch(t.i)) return farCallSem(t);
   const size = t.i.opSize;
@@ -49,7 +65,7 @@ sem(['call', 'callw'], (t) => {
   }
 });
 
-sem(['ret', 'retw'], (t) => {
+sem(['ret', 'retw', 'retd'], (t) => {
   const size = t.i.opSize;
   const imm = t.i.operands[0];
   const sp = t.sp();

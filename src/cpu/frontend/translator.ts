@@ -32,8 +32,9 @@ const RMW = new Set([
 
 /**
  * A code address inside or near the block: an offset in bytes from the block's first instruction (a number, the
- * usual case: see Translator), or, rarely, an absolute RIP (a bigint, already wrapped to the code size) that no
- * offset can express exactly.
+ * usual case: see Translator), or, rarely, an absolute RIP (a bigint, already wrapped) that no offset can express
+ * exactly: in 64-bit code a 16-bit target of a block above 2^53; in 16-bit code the target of a branch with a 32-bit
+ * operand size beyond 0xFFFF (offsets there wrap at 16 bits). See relTarget.
  */
 export type CodeTarget = number | bigint;
 
@@ -130,16 +131,16 @@ export class Translator extends IrBuilder {
     }
   }
 
-  /** The RIP at `to` (an offset, or an absolute RIP that is wrapped to the code size) as a T64 constant. */
+  /** The RIP at `to` (an offset, wrapped to the code size; or an absolute RIP, as is: see CodeTarget) as a T64. */
   constRip(to: CodeTarget): T64 {
-    if (typeof to !== 'number') return this.const64(this.wrapIp(to));
+    if (typeof to !== 'number') return this.const64(to);
     this.ripw(to);
     return this.const64w(this.ripLo, this.ripHi);
   }
 
   /** Exits the block to `to` (see constRip). */
   exitAt(to: CodeTarget): void {
-    if (typeof to !== 'number') return this.exitTo(this.wrapIp(to));
+    if (typeof to !== 'number') return this.exitTo(to);
     this.ripw(to);
     this.exitTow(this.ripLo, this.ripHi);
   }
@@ -162,27 +163,29 @@ export class Translator extends IrBuilder {
   }
 
   /**
-   * The target of a relative branch: the next instruction's address plus `disp`, wrapped to the code size and cut
-   * to 16 bits with a 16-bit operand size. An offset, unless (64-bit code, a 16-bit target, a block above 2^53) no
-   * number can be one exactly. For 16/32-bit code the offset is that of the wrapped address, so it compares with
-   * other offsets as the addresses do.
+   * The target of a relative branch: the next instruction's address plus `disp`, by the operand size (SDM JMP/Jcc/
+   * CALL/LOOP: EIP = tempEIP with a 32-bit one, tempEIP AND 0xFFFF with a 16-bit one): cut to 16 bits with a 16-bit
+   * operand size, else wrapped to 64 bits in 64-bit code and to 32 bits below it — also in 16-bit code, where a
+   * 66-prefixed branch (`calll`, `jmpl`, 66 0F 8x...) can reach beyond 0xFFFF (and then fails the CS limit check
+   * at the lookup of the target, as real mode's 64 KiB limit has it). An offset, unless no number can be one
+   * exactly: a 16-bit target in 64-bit code of a block above 2^53, or such a 32-bit target beyond 0xFFFF in 16-bit
+   * code (offsets there wrap at 16 bits). For 16/32-bit code the offset is that of the wrapped address, so it
+   * compares with other offsets as the addresses do.
    */
   relTarget(disp: number): CodeTarget {
     const o = this.nextOff + disp;
     const cut = this.i.opSize === 2;
     if (this.codeBits !== 64) {
       const s = this.baseIp + o;
-      const v = this.codeBits === 16 || cut ? s & 0xffff : s >>> 0;
-      return v - this.baseIp;
+      if (cut) return (s & 0xffff) - this.baseIp;
+      if (this.codeBits === 32) return (s >>> 0) - this.baseIp;
+      // 16-bit code, 32-bit operand size: the next IP (wrapped at 16 bits, as ripw has it) plus disp, mod 2^32
+      const v = (((this.baseIp + this.nextOff) & 0xffff) + disp) >>> 0;
+      return v <= 0xffff ? v - this.baseIp : BigInt(v);
     }
     if (!cut) return o; // (ripw wraps it mod 2^64)
     const v = ((this.baseLo >>> 0) + o) & 0xffff;
     return this.baseHi === 0 ? v - (this.baseLo >>> 0) : BigInt(v);
-  }
-
-  /** Instruction pointer arithmetic wraps at the code size (IP/EIP/RIP). */
-  wrapIp(v: bigint): bigint {
-    return this.codeBits === 64 ? BigInt.asUintN(64, v) : BigInt.asUintN(this.codeBits === 32 ? 32 : 16, v);
   }
 
   sized(size: number): Sized {
