@@ -50,8 +50,9 @@ const LARGE_SHIFTS = [21, 22, 30];
 
 /** A large page of 2^shift bytes, named by a 4 KiB page number (vhi:vlo) in it. */
 function largeKey(vlo: number, vhi: number, shift: number): number {
-  const vpn = vhi * 0x100000000 + (vlo >>> 0);
-  return Math.floor(vpn / 2 ** (shift - 12)) * 64 + shift;
+  // vpn >> (shift - 12) without `**` (a call to pow in optimized code: this runs on every large-page TLB fill)
+  const k = shift - 12;
+  return (vhi * (0x100000000 / (1 << k)) + (vlo >>> k)) * 64 + shift;
 }
 
 const CR0_WP = 1 << 16;

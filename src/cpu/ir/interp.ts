@@ -129,6 +129,8 @@ export function interpret(p: Program, h: IrHost): void {
 }
 
 function run(p: Program, h: IrHost): void {
+  // (the temp file as a local: the module binding R would be loaded again after every call out)
+  const T = R;
   const c = p.code;
   const labelAt = p.labelAt;
   const u8 = h.u8;
@@ -139,173 +141,173 @@ function run(p: Program, h: IrHost): void {
   let pc = 0;
   while (pc < n) {
     switch (c[pc]) {
-      case 0 /* movi32 */: R[c[pc + 1]! * 2] = c[pc + 2]!; pc += 3; break;
-      case 1 /* movi64 */: { const d = c[pc + 1]! * 2; R[d] = c[pc + 2]!; R[d + 1] = c[pc + 3]!; pc += 4; break; }
-      case 2 /* mov32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]!; pc += 3; break;
-      case 3 /* mov64 */: { const d = c[pc + 1]! * 2, s = c[pc + 2]! * 2; R[d] = R[s]!; R[d + 1] = R[s + 1]!; pc += 3; break; }
+      case 0 /* movi32 */: T[c[pc + 1]! * 2] = c[pc + 2]!; pc += 3; break;
+      case 1 /* movi64 */: { const d = c[pc + 1]! * 2; T[d] = c[pc + 2]!; T[d + 1] = c[pc + 3]!; pc += 4; break; }
+      case 2 /* mov32 */: T[c[pc + 1]! * 2] = T[c[pc + 2]! * 2]!; pc += 3; break;
+      case 3 /* mov64 */: { const d = c[pc + 1]! * 2, s = c[pc + 2]! * 2; T[d] = T[s]!; T[d + 1] = T[s + 1]!; pc += 3; break; }
 
-      case 4 /* add32 */: R[c[pc + 1]! * 2] = (R[c[pc + 2]! * 2]! + R[c[pc + 3]! * 2]!) | 0; pc += 4; break;
-      case 5 /* sub32 */: R[c[pc + 1]! * 2] = (R[c[pc + 2]! * 2]! - R[c[pc + 3]! * 2]!) | 0; pc += 4; break;
-      case 6 /* mul32 */: R[c[pc + 1]! * 2] = Math.imul(R[c[pc + 2]! * 2]!, R[c[pc + 3]! * 2]!); pc += 4; break;
-      case 7 /* and32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! & R[c[pc + 3]! * 2]!; pc += 4; break;
-      case 8 /* or32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! | R[c[pc + 3]! * 2]!; pc += 4; break;
-      case 9 /* xor32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! ^ R[c[pc + 3]! * 2]!; pc += 4; break;
-      case 10 /* shl32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! << R[c[pc + 3]! * 2]!; pc += 4; break;
-      case 11 /* shr32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! >>> R[c[pc + 3]! * 2]!; pc += 4; break;
-      case 12 /* sar32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! >> R[c[pc + 3]! * 2]!; pc += 4; break;
-      case 13 /* rotl32 */: { const a = R[c[pc + 2]! * 2]!, s = R[c[pc + 3]! * 2]! & 31; R[c[pc + 1]! * 2] = (a << s) | (a >>> (32 - s)); pc += 4; break; }
-      case 14 /* rotr32 */: { const a = R[c[pc + 2]! * 2]!, s = R[c[pc + 3]! * 2]! & 31; R[c[pc + 1]! * 2] = (a >>> s) | (a << (32 - s)); pc += 4; break; }
+      case 4 /* add32 */: T[c[pc + 1]! * 2] = (T[c[pc + 2]! * 2]! + T[c[pc + 3]! * 2]!) | 0; pc += 4; break;
+      case 5 /* sub32 */: T[c[pc + 1]! * 2] = (T[c[pc + 2]! * 2]! - T[c[pc + 3]! * 2]!) | 0; pc += 4; break;
+      case 6 /* mul32 */: T[c[pc + 1]! * 2] = Math.imul(T[c[pc + 2]! * 2]!, T[c[pc + 3]! * 2]!); pc += 4; break;
+      case 7 /* and32 */: T[c[pc + 1]! * 2] = T[c[pc + 2]! * 2]! & T[c[pc + 3]! * 2]!; pc += 4; break;
+      case 8 /* or32 */: T[c[pc + 1]! * 2] = T[c[pc + 2]! * 2]! | T[c[pc + 3]! * 2]!; pc += 4; break;
+      case 9 /* xor32 */: T[c[pc + 1]! * 2] = T[c[pc + 2]! * 2]! ^ T[c[pc + 3]! * 2]!; pc += 4; break;
+      case 10 /* shl32 */: T[c[pc + 1]! * 2] = T[c[pc + 2]! * 2]! << T[c[pc + 3]! * 2]!; pc += 4; break;
+      case 11 /* shr32 */: T[c[pc + 1]! * 2] = T[c[pc + 2]! * 2]! >>> T[c[pc + 3]! * 2]!; pc += 4; break;
+      case 12 /* sar32 */: T[c[pc + 1]! * 2] = T[c[pc + 2]! * 2]! >> T[c[pc + 3]! * 2]!; pc += 4; break;
+      case 13 /* rotl32 */: { const a = T[c[pc + 2]! * 2]!, s = T[c[pc + 3]! * 2]! & 31; T[c[pc + 1]! * 2] = (a << s) | (a >>> (32 - s)); pc += 4; break; }
+      case 14 /* rotr32 */: { const a = T[c[pc + 2]! * 2]!, s = T[c[pc + 3]! * 2]! & 31; T[c[pc + 1]! * 2] = (a >>> s) | (a << (32 - s)); pc += 4; break; }
 
       case 15 /* add64 */: {
         const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
-        const lo = (R[a]! >>> 0) + (R[b]! >>> 0);
-        R[d + 1] = (R[a + 1]! + R[b + 1]! + (lo >= B32 ? 1 : 0)) | 0;
-        R[d] = lo | 0;
+        const lo = (T[a]! >>> 0) + (T[b]! >>> 0);
+        T[d + 1] = (T[a + 1]! + T[b + 1]! + (lo >= B32 ? 1 : 0)) | 0;
+        T[d] = lo | 0;
         pc += 4; break;
       }
       case 16 /* sub64 */: {
         const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
-        const lo = (R[a]! >>> 0) - (R[b]! >>> 0);
-        R[d + 1] = (R[a + 1]! - R[b + 1]! - (lo < 0 ? 1 : 0)) | 0;
-        R[d] = lo | 0;
+        const lo = (T[a]! >>> 0) - (T[b]! >>> 0);
+        T[d + 1] = (T[a + 1]! - T[b + 1]! - (lo < 0 ? 1 : 0)) | 0;
+        T[d] = lo | 0;
         pc += 4; break;
       }
       case 17 /* mul64 */: {
         const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
-        setBig(d, big(R[a]!, R[a + 1]!) * big(R[b]!, R[b + 1]!));
+        setBig(d, big(T[a]!, T[a + 1]!) * big(T[b]!, T[b + 1]!));
         pc += 4; break;
       }
-      case 18 /* and64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2; R[d] = R[a]! & R[b]!; R[d + 1] = R[a + 1]! & R[b + 1]!; pc += 4; break; }
-      case 19 /* or64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2; R[d] = R[a]! | R[b]!; R[d + 1] = R[a + 1]! | R[b + 1]!; pc += 4; break; }
-      case 20 /* xor64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2; R[d] = R[a]! ^ R[b]!; R[d + 1] = R[a + 1]! ^ R[b + 1]!; pc += 4; break; }
-      case 21 /* shl64 */: { const a = c[pc + 2]! * 2; shl64(c[pc + 1]! * 2, R[a]!, R[a + 1]!, R[c[pc + 3]! * 2]! & 63); pc += 4; break; }
-      case 22 /* shr64 */: { const a = c[pc + 2]! * 2; shr64(c[pc + 1]! * 2, R[a]!, R[a + 1]!, R[c[pc + 3]! * 2]! & 63); pc += 4; break; }
-      case 23 /* sar64 */: { const a = c[pc + 2]! * 2; sar64(c[pc + 1]! * 2, R[a]!, R[a + 1]!, R[c[pc + 3]! * 2]! & 63); pc += 4; break; }
+      case 18 /* and64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2; T[d] = T[a]! & T[b]!; T[d + 1] = T[a + 1]! & T[b + 1]!; pc += 4; break; }
+      case 19 /* or64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2; T[d] = T[a]! | T[b]!; T[d + 1] = T[a + 1]! | T[b + 1]!; pc += 4; break; }
+      case 20 /* xor64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2; T[d] = T[a]! ^ T[b]!; T[d + 1] = T[a + 1]! ^ T[b + 1]!; pc += 4; break; }
+      case 21 /* shl64 */: { const a = c[pc + 2]! * 2; shl64(c[pc + 1]! * 2, T[a]!, T[a + 1]!, T[c[pc + 3]! * 2]! & 63); pc += 4; break; }
+      case 22 /* shr64 */: { const a = c[pc + 2]! * 2; shr64(c[pc + 1]! * 2, T[a]!, T[a + 1]!, T[c[pc + 3]! * 2]! & 63); pc += 4; break; }
+      case 23 /* sar64 */: { const a = c[pc + 2]! * 2; sar64(c[pc + 1]! * 2, T[a]!, T[a + 1]!, T[c[pc + 3]! * 2]! & 63); pc += 4; break; }
       case 24 /* rotl64 */:
       case 25 /* rotr64 */: {
         const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2;
-        let s = R[c[pc + 3]! * 2]! & 63;
+        let s = T[c[pc + 3]! * 2]! & 63;
         if (c[pc] === 25 /* rotr64 */) s = (64 - s) & 63;
-        const lo = R[a]!, hi = R[a + 1]!;
-        if (s === 0) { R[d] = lo; R[d + 1] = hi; }
-        else if (s < 32) { R[d] = (lo << s) | (hi >>> (32 - s)); R[d + 1] = (hi << s) | (lo >>> (32 - s)); }
-        else if (s === 32) { R[d] = hi; R[d + 1] = lo; }
-        else { const t = s - 32; R[d] = (hi << t) | (lo >>> (32 - t)); R[d + 1] = (lo << t) | (hi >>> (32 - t)); }
+        const lo = T[a]!, hi = T[a + 1]!;
+        if (s === 0) { T[d] = lo; T[d + 1] = hi; }
+        else if (s < 32) { T[d] = (lo << s) | (hi >>> (32 - s)); T[d + 1] = (hi << s) | (lo >>> (32 - s)); }
+        else if (s === 32) { T[d] = hi; T[d + 1] = lo; }
+        else { const t = s - 32; T[d] = (hi << t) | (lo >>> (32 - t)); T[d + 1] = (lo << t) | (hi >>> (32 - t)); }
         pc += 4; break;
       }
 
-      case 26 /* neg32 */: R[c[pc + 1]! * 2] = -R[c[pc + 2]! * 2]! | 0; pc += 3; break;
-      case 27 /* not32 */: R[c[pc + 1]! * 2] = ~R[c[pc + 2]! * 2]!; pc += 3; break;
+      case 26 /* neg32 */: T[c[pc + 1]! * 2] = -T[c[pc + 2]! * 2]! | 0; pc += 3; break;
+      case 27 /* not32 */: T[c[pc + 1]! * 2] = ~T[c[pc + 2]! * 2]!; pc += 3; break;
       case 28 /* neg64 */: {
         const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2;
-        const lo = R[a]!, hi = R[a + 1]!;
-        R[d] = -lo | 0;
-        R[d + 1] = (~hi + (lo === 0 ? 1 : 0)) | 0;
+        const lo = T[a]!, hi = T[a + 1]!;
+        T[d] = -lo | 0;
+        T[d + 1] = (~hi + (lo === 0 ? 1 : 0)) | 0;
         pc += 3; break;
       }
-      case 29 /* not64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; R[d] = ~R[a]!; R[d + 1] = ~R[a + 1]!; pc += 3; break; }
+      case 29 /* not64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; T[d] = ~T[a]!; T[d + 1] = ~T[a + 1]!; pc += 3; break; }
 
       case 30 /* mulu32w */: case 31 /* muls32w */: {
-        const d = c[pc + 1]! * 2, a = R[c[pc + 2]! * 2]!, b = R[c[pc + 3]! * 2]!;
+        const d = c[pc + 1]! * 2, a = T[c[pc + 2]! * 2]!, b = T[c[pc + 3]! * 2]!;
         const v = c[pc] === 30 /* mulu32w */ ? BigInt(a >>> 0) * BigInt(b >>> 0) : BigInt(a) * BigInt(b);
         setBig(d, v);
         pc += 4; break;
       }
       case 32 /* mulhu64 */: case 33 /* mulhs64 */: {
         const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
-        let x = big(R[a]!, R[a + 1]!), y = big(R[b]!, R[b + 1]!);
+        let x = big(T[a]!, T[a + 1]!), y = big(T[b]!, T[b + 1]!);
         if (c[pc] === 33 /* mulhs64 */) { x = BigInt.asIntN(64, x); y = BigInt.asIntN(64, y); }
         setBig(d, (x * y) >> 64n);
         pc += 4; break;
       }
-      case 34 /* divu32 */: R[c[pc + 1]! * 2] = ((R[c[pc + 2]! * 2]! >>> 0) / (R[c[pc + 3]! * 2]! >>> 0)) | 0; pc += 4; break;
-      case 35 /* divs32 */: R[c[pc + 1]! * 2] = (R[c[pc + 2]! * 2]! / R[c[pc + 3]! * 2]!) | 0; pc += 4; break;
-      case 36 /* remu32 */: R[c[pc + 1]! * 2] = ((R[c[pc + 2]! * 2]! >>> 0) % (R[c[pc + 3]! * 2]! >>> 0)) | 0; pc += 4; break;
-      case 37 /* rems32 */: R[c[pc + 1]! * 2] = (R[c[pc + 2]! * 2]! % R[c[pc + 3]! * 2]!) | 0; pc += 4; break;
+      case 34 /* divu32 */: T[c[pc + 1]! * 2] = ((T[c[pc + 2]! * 2]! >>> 0) / (T[c[pc + 3]! * 2]! >>> 0)) | 0; pc += 4; break;
+      case 35 /* divs32 */: T[c[pc + 1]! * 2] = (T[c[pc + 2]! * 2]! / T[c[pc + 3]! * 2]!) | 0; pc += 4; break;
+      case 36 /* remu32 */: T[c[pc + 1]! * 2] = ((T[c[pc + 2]! * 2]! >>> 0) % (T[c[pc + 3]! * 2]! >>> 0)) | 0; pc += 4; break;
+      case 37 /* rems32 */: T[c[pc + 1]! * 2] = (T[c[pc + 2]! * 2]! % T[c[pc + 3]! * 2]!) | 0; pc += 4; break;
       case 38 /* divu64 */: case 39 /* divs64 */: case 40 /* remu64 */: case 41 /* rems64 */: {
         const o = c[pc]!, d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
         const signed = o === 39 /* divs64 */ || o === 41 /* rems64 */;
-        let x = big(R[a]!, R[a + 1]!), y = big(R[b]!, R[b + 1]!);
+        let x = big(T[a]!, T[a + 1]!), y = big(T[b]!, T[b + 1]!);
         if (signed) { x = BigInt.asIntN(64, x); y = BigInt.asIntN(64, y); }
         setBig(d, o === 38 /* divu64 */ || o === 39 /* divs64 */ ? x / y : x % y);
         pc += 4; break;
       }
 
-      case 42 /* clz32 */: R[c[pc + 1]! * 2] = Math.clz32(R[c[pc + 2]! * 2]!); pc += 3; break;
-      case 43 /* ctz32 */: R[c[pc + 1]! * 2] = ctz32(R[c[pc + 2]! * 2]!); pc += 3; break;
-      case 44 /* popcnt32 */: R[c[pc + 1]! * 2] = popcnt32(R[c[pc + 2]! * 2]!); pc += 3; break;
-      case 45 /* bswap32 */: R[c[pc + 1]! * 2] = bswap32(R[c[pc + 2]! * 2]!); pc += 3; break;
-      case 46 /* clz64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; R[d] = clz64(R[a]!, R[a + 1]!); R[d + 1] = 0; pc += 3; break; }
-      case 47 /* ctz64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; R[d] = R[a] !== 0 ? ctz32(R[a]!) : 32 + ctz32(R[a + 1]!); R[d + 1] = 0; pc += 3; break; }
-      case 48 /* popcnt64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; R[d] = popcnt32(R[a]!) + popcnt32(R[a + 1]!); R[d + 1] = 0; pc += 3; break; }
-      case 49 /* bswap64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; const lo = R[a]!; R[d] = bswap32(R[a + 1]!); R[d + 1] = bswap32(lo); pc += 3; break; }
+      case 42 /* clz32 */: T[c[pc + 1]! * 2] = Math.clz32(T[c[pc + 2]! * 2]!); pc += 3; break;
+      case 43 /* ctz32 */: T[c[pc + 1]! * 2] = ctz32(T[c[pc + 2]! * 2]!); pc += 3; break;
+      case 44 /* popcnt32 */: T[c[pc + 1]! * 2] = popcnt32(T[c[pc + 2]! * 2]!); pc += 3; break;
+      case 45 /* bswap32 */: T[c[pc + 1]! * 2] = bswap32(T[c[pc + 2]! * 2]!); pc += 3; break;
+      case 46 /* clz64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; T[d] = clz64(T[a]!, T[a + 1]!); T[d + 1] = 0; pc += 3; break; }
+      case 47 /* ctz64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; T[d] = T[a] !== 0 ? ctz32(T[a]!) : 32 + ctz32(T[a + 1]!); T[d + 1] = 0; pc += 3; break; }
+      case 48 /* popcnt64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; T[d] = popcnt32(T[a]!) + popcnt32(T[a + 1]!); T[d + 1] = 0; pc += 3; break; }
+      case 49 /* bswap64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2; const lo = T[a]!; T[d] = bswap32(T[a + 1]!); T[d + 1] = bswap32(lo); pc += 3; break; }
 
-      case 50 /* zext8 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! & 0xff; pc += 3; break;
-      case 51 /* zext16 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]! & 0xffff; pc += 3; break;
-      case 52 /* sext8 */: R[c[pc + 1]! * 2] = (R[c[pc + 2]! * 2]! << 24) >> 24; pc += 3; break;
-      case 53 /* sext16 */: R[c[pc + 1]! * 2] = (R[c[pc + 2]! * 2]! << 16) >> 16; pc += 3; break;
-      case 54 /* zext32to64 */: { const d = c[pc + 1]! * 2; R[d] = R[c[pc + 2]! * 2]!; R[d + 1] = 0; pc += 3; break; }
-      case 55 /* sext32to64 */: { const d = c[pc + 1]! * 2, v = R[c[pc + 2]! * 2]!; R[d] = v; R[d + 1] = v >> 31; pc += 3; break; }
-      case 56 /* lo32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2]!; pc += 3; break;
-      case 57 /* hi32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2 + 1]!; pc += 3; break;
-      case 58 /* pair64 */: { const d = c[pc + 1]! * 2; R[d] = R[c[pc + 2]! * 2]!; R[d + 1] = R[c[pc + 3]! * 2]!; pc += 4; break; }
+      case 50 /* zext8 */: T[c[pc + 1]! * 2] = T[c[pc + 2]! * 2]! & 0xff; pc += 3; break;
+      case 51 /* zext16 */: T[c[pc + 1]! * 2] = T[c[pc + 2]! * 2]! & 0xffff; pc += 3; break;
+      case 52 /* sext8 */: T[c[pc + 1]! * 2] = (T[c[pc + 2]! * 2]! << 24) >> 24; pc += 3; break;
+      case 53 /* sext16 */: T[c[pc + 1]! * 2] = (T[c[pc + 2]! * 2]! << 16) >> 16; pc += 3; break;
+      case 54 /* zext32to64 */: { const d = c[pc + 1]! * 2; T[d] = T[c[pc + 2]! * 2]!; T[d + 1] = 0; pc += 3; break; }
+      case 55 /* sext32to64 */: { const d = c[pc + 1]! * 2, v = T[c[pc + 2]! * 2]!; T[d] = v; T[d + 1] = v >> 31; pc += 3; break; }
+      case 56 /* lo32 */: T[c[pc + 1]! * 2] = T[c[pc + 2]! * 2]!; pc += 3; break;
+      case 57 /* hi32 */: T[c[pc + 1]! * 2] = T[c[pc + 2]! * 2 + 1]!; pc += 3; break;
+      case 58 /* pair64 */: { const d = c[pc + 1]! * 2; T[d] = T[c[pc + 2]! * 2]!; T[d + 1] = T[c[pc + 3]! * 2]!; pc += 4; break; }
 
       case 59 /* setcc32 */: {
-        const k = c[pc + 2]!, a = R[c[pc + 3]! * 2]!, b = R[c[pc + 4]! * 2]!;
+        const k = c[pc + 2]!, a = T[c[pc + 3]! * 2]!, b = T[c[pc + 4]! * 2]!;
         const r = signedCond(k) ? (a < b ? -1 : a > b ? 1 : 0) : (a >>> 0 < b >>> 0 ? -1 : a === b ? 0 : 1);
-        R[c[pc + 1]! * 2] = cond(k, r);
+        T[c[pc + 1]! * 2] = cond(k, r);
         pc += 5; break;
       }
       case 60 /* setcc64 */: {
         const k = c[pc + 2]!, a = c[pc + 3]! * 2, b = c[pc + 4]! * 2;
-        R[c[pc + 1]! * 2] = cond(k, cmp64(R[a]!, R[a + 1]!, R[b]!, R[b + 1]!, signedCond(k)));
+        T[c[pc + 1]! * 2] = cond(k, cmp64(T[a]!, T[a + 1]!, T[b]!, T[b + 1]!, signedCond(k)));
         pc += 5; break;
       }
-      case 61 /* select32 */: R[c[pc + 1]! * 2] = R[c[pc + 2]! * 2] !== 0 ? R[c[pc + 3]! * 2]! : R[c[pc + 4]! * 2]!; pc += 5; break;
+      case 61 /* select32 */: T[c[pc + 1]! * 2] = T[c[pc + 2]! * 2] !== 0 ? T[c[pc + 3]! * 2]! : T[c[pc + 4]! * 2]!; pc += 5; break;
       case 62 /* select64 */: {
-        const d = c[pc + 1]! * 2, s = (R[c[pc + 2]! * 2] !== 0 ? c[pc + 3]! : c[pc + 4]!) * 2;
-        R[d] = R[s]!; R[d + 1] = R[s + 1]!;
+        const d = c[pc + 1]! * 2, s = (T[c[pc + 2]! * 2] !== 0 ? c[pc + 3]! : c[pc + 4]!) * 2;
+        T[d] = T[s]!; T[d + 1] = T[s + 1]!;
         pc += 5; break;
       }
 
-      case 63 /* ld8 */: R[c[pc + 1]! * 2] = u8[sb + c[pc + 2]!]!; pc += 3; break;
-      case 64 /* ld16 */: R[c[pc + 1]! * 2] = u16[(sb + c[pc + 2]!) >> 1]!; pc += 3; break;
-      case 65 /* ld32 */: R[c[pc + 1]! * 2] = i32[(sb + c[pc + 2]!) >> 2]!; pc += 3; break;
-      case 66 /* ld64 */: { const d = c[pc + 1]! * 2, o = (sb + c[pc + 2]!) >> 2; R[d] = i32[o]!; R[d + 1] = i32[o + 1]!; pc += 3; break; }
-      case 67 /* st8 */: u8[sb + c[pc + 1]!] = R[c[pc + 2]! * 2]!; pc += 3; break;
-      case 68 /* st16 */: u16[(sb + c[pc + 1]!) >> 1] = R[c[pc + 2]! * 2]!; pc += 3; break;
-      case 69 /* st32 */: i32[(sb + c[pc + 1]!) >> 2] = R[c[pc + 2]! * 2]!; pc += 3; break;
-      case 70 /* st64 */: { const o = (sb + c[pc + 1]!) >> 2, s = c[pc + 2]! * 2; i32[o] = R[s]!; i32[o + 1] = R[s + 1]!; pc += 3; break; }
+      case 63 /* ld8 */: T[c[pc + 1]! * 2] = u8[sb + c[pc + 2]!]!; pc += 3; break;
+      case 64 /* ld16 */: T[c[pc + 1]! * 2] = u16[(sb + c[pc + 2]!) >> 1]!; pc += 3; break;
+      case 65 /* ld32 */: T[c[pc + 1]! * 2] = i32[(sb + c[pc + 2]!) >> 2]!; pc += 3; break;
+      case 66 /* ld64 */: { const d = c[pc + 1]! * 2, o = (sb + c[pc + 2]!) >> 2; T[d] = i32[o]!; T[d + 1] = i32[o + 1]!; pc += 3; break; }
+      case 67 /* st8 */: u8[sb + c[pc + 1]!] = T[c[pc + 2]! * 2]!; pc += 3; break;
+      case 68 /* st16 */: u16[(sb + c[pc + 1]!) >> 1] = T[c[pc + 2]! * 2]!; pc += 3; break;
+      case 69 /* st32 */: i32[(sb + c[pc + 1]!) >> 2] = T[c[pc + 2]! * 2]!; pc += 3; break;
+      case 70 /* st64 */: { const o = (sb + c[pc + 1]!) >> 2, s = c[pc + 2]! * 2; i32[o] = T[s]!; i32[o + 1] = T[s + 1]!; pc += 3; break; }
 
       case 71 /* ldm8 */: case 72 /* ldm16 */: case 73 /* ldm32 */:
       case 88 /* ldmw8 */: case 89 /* ldmw16 */: case 90 /* ldmw32 */: {
         const a = c[pc + 3]! * 2, o = c[pc]!;
         const w = o >= 88;
         const k = w ? o - 88 : o - 71;
-        R[c[pc + 1]! * 2] = h.read(k === 0 ? 1 : k === 1 ? 2 : 4, c[pc + 2]!, R[a]!, R[a + 1]!, w) | 0;
+        T[c[pc + 1]! * 2] = h.read(k === 0 ? 1 : k === 1 ? 2 : 4, c[pc + 2]!, T[a]!, T[a + 1]!, w) | 0;
         pc += 4; break;
       }
       case 74 /* ldm64 */: case 91 /* ldmw64 */: {
         const d = c[pc + 1]! * 2, a = c[pc + 3]! * 2;
-        R[d] = h.read64(c[pc + 2]!, R[a]!, R[a + 1]!, c[pc] === 91);
-        R[d + 1] = h.hi64;
+        T[d] = h.read64(c[pc + 2]!, T[a]!, T[a + 1]!, c[pc] === 91);
+        T[d + 1] = h.hi64;
         pc += 4; break;
       }
       case 75 /* stm8 */: case 76 /* stm16 */: case 77 /* stm32 */: {
         const a = c[pc + 2]! * 2, o = c[pc]!;
-        h.write(o === 75 /* stm8 */ ? 1 : o === 76 /* stm16 */ ? 2 : 4, c[pc + 1]!, R[a]!, R[a + 1]!, R[c[pc + 3]! * 2]!);
+        h.write(o === 75 /* stm8 */ ? 1 : o === 76 /* stm16 */ ? 2 : 4, c[pc + 1]!, T[a]!, T[a + 1]!, T[c[pc + 3]! * 2]!);
         pc += 4; break;
       }
       case 78 /* stm64 */: {
         const a = c[pc + 2]! * 2, v = c[pc + 3]! * 2;
-        h.write64(c[pc + 1]!, R[a]!, R[a + 1]!, R[v]!, R[v + 1]!);
+        h.write64(c[pc + 1]!, T[a]!, T[a + 1]!, T[v]!, T[v + 1]!);
         pc += 4; break;
       }
 
       case 79 /* label */: pc += 2; break;
       case 80 /* br */: pc = labelAt[c[pc + 1]!]!; break;
-      case 81 /* brnz */: pc = R[c[pc + 1]! * 2] !== 0 ? labelAt[c[pc + 2]!]! : pc + 3; break;
-      case 82 /* brz */: pc = R[c[pc + 1]! * 2] === 0 ? labelAt[c[pc + 2]!]! : pc + 3; break;
+      case 81 /* brnz */: pc = T[c[pc + 1]! * 2] !== 0 ? labelAt[c[pc + 2]!]! : pc + 3; break;
+      case 82 /* brz */: pc = T[c[pc + 1]! * 2] === 0 ? labelAt[c[pc + 2]!]! : pc + 3; break;
 
       case 83 /* call */: callHelper(p, c, pc, h); pc += 6; break;
       case 84 /* raise */: h.raise(c[pc + 1]!, c[pc + 2]!);
@@ -316,7 +318,7 @@ function run(p: Program, h: IrHost): void {
         h.icount++;
         pc += 4; break;
       }
-      case 86 /* exit */: { const o = (sb >> 2) + RIP_W, s = c[pc + 1]! * 2; i32[o] = R[s]!; i32[o + 1] = R[s + 1]!; return; }
+      case 86 /* exit */: { const o = (sb >> 2) + RIP_W, s = c[pc + 1]! * 2; i32[o] = T[s]!; i32[o + 1] = T[s + 1]!; return; }
       case 87 /* exiti */: { const o = (sb >> 2) + RIP_W; i32[o] = c[pc + 1]!; i32[o + 1] = c[pc + 2]!; return; }
       default:
         throw new Error(`IR: bad opcode ${c[pc]} at ${pc}`);
