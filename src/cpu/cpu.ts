@@ -18,6 +18,7 @@ import { HELPERS } from './ir/helpers.ts';
 import { deliverException, deliverInterrupt } from './system/deliver.ts';
 import { MSR_TSC, readTsc, writeTsc } from './system/msr.ts';
 import { fpuReset } from './fpu/regs.ts';
+import { carryHi, u64 } from './words.ts';
 
 /** Whether physical [start, end) pairs `spans` meet [addr, end). */
 function overlaps(spans: number[], addr: number, end: number): boolean {
@@ -27,6 +28,7 @@ function overlaps(spans: number[], addr: number, end: number): boolean {
 
 /** Slots of the table of recently found blocks in front of the translation cache (Cpu.recent). */
 const RECENT_SIZE = 4096;
+const recentSlot = (phys: number, mode: number): number => (phys ^ (phys >>> 12) ^ mode) & (RECENT_SIZE - 1);
 
 /** Thrown through a running block when it writes to its own code (see Cpu.codeWritten). */
 const SMC_RESTART = { smcRestart: true };
@@ -427,7 +429,7 @@ export class Cpu implements IrHost, MmuHost {
     // crossing a page: both pages are translated (lower first, as the hardware reports) before the data moves
     this.checkSplit(l, h, access, user);
     const nlo = ((l >>> 0) + 4) | 0;
-    const nhi = (h + ((l >>> 0) + 4 > 0xffffffff ? 1 : 0)) | 0;
+    const nhi = carryHi(l, h, 4);
     const loWord = mmu.readLinear(l, h, 4, user, access);
     this.hi64 = mmu.readLinear(nlo, nhi, 4, user, access) | 0;
     return loWord | 0;
@@ -446,7 +448,7 @@ export class Cpu implements IrHost, MmuHost {
     if (this.get32(L.MODE) & ModeBits.AC) this.alignmentCheck(8);
     const l = mmu.linLo, h = mmu.linHi, user = this.user;
     const nlo = ((l >>> 0) + 4) | 0;
-    const nhi = (h + ((l >>> 0) + 4 > 0xffffffff ? 1 : 0)) | 0;
+    const nhi = carryHi(l, h, 4);
     if ((l & 0xfff) > 4088) this.checkSplit(l, h, Access.Write, user); // faults before the first half lands
     mmu.writeLinear(l, h, 4, vlo, user);
     mmu.writeLinear(nlo, nhi, 4, vhi, user);
@@ -457,7 +459,7 @@ export class Cpu implements IrHost, MmuHost {
     const split = 4096 - (l & 0xfff);
     this.mmu.translate(l, h, access, user);
     const nlo = ((l >>> 0) + split) | 0;
-    const nhi = (h + ((l >>> 0) + split > 0xffffffff ? 1 : 0)) | 0;
+    const nhi = carryHi(l, h, split);
     this.mmu.translate(nlo, nhi, access, user);
   }
 
@@ -511,7 +513,7 @@ export class Cpu implements IrHost, MmuHost {
   }
 
   private cacheGet(phys: number, mode: number): Block | undefined {
-    const slot = (phys ^ (phys >>> 12) ^ mode) & (RECENT_SIZE - 1);
+    const slot = recentSlot(phys, mode);
     const r = this.recent[slot];
     if (r !== undefined && r.key === phys * MODE_KEYS + mode) return r;
     let b = this.cache.get(phys);
@@ -522,7 +524,7 @@ export class Cpu implements IrHost, MmuHost {
 
   private cacheDelete(b: Block): void {
     const phys = Math.floor(b.key / MODE_KEYS);
-    const slot = (phys ^ (phys >>> 12) ^ b.mode) & (RECENT_SIZE - 1);
+    const slot = recentSlot(phys, b.mode);
     if (this.recent[slot] === b) this.recent[slot] = undefined;
     let head = this.cache.get(phys);
     if (head === b) {
@@ -609,7 +611,7 @@ export class Cpu implements IrHost, MmuHost {
       this.dropBlock(b);
     }
     const rip = this.rip;
-    const lin = BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));
+    const lin = u64(lo, hi);
     if (this.singleInsnNext) {
       this.singleInsnNext = false;
       const t = translateBlock(this, lin, rip, mode, 1);

@@ -12,6 +12,7 @@
 // allowed but untagged only because the page holds code is marked TLB_WCODE, so the slow path needs no page walk.
 import * as L from './layout.ts';
 import { GuestFault, Vec } from './fault.ts';
+import { carryHi } from './words.ts';
 
 export const TLB_ENTRIES = 1024;
 export const TLB_ENTRY = 32;
@@ -527,7 +528,7 @@ export class Mmu {
     const split = 4096 - (lo & 0xfff);
     const p0 = this.translate(lo, hi, access, user);
     const nlo = ((lo >>> 0) + split) | 0;
-    const nhi = (hi + ((lo >>> 0) + split > 0xffffffff ? 1 : 0)) | 0;
+    const nhi = carryHi(lo, hi, split);
     const p1 = this.translate(nlo, nhi, access, user);
     void size;
     return [p0, p1, split];

@@ -527,22 +527,16 @@ class Gen {
     }
     const last = scratch.i32(n, -1);
     const bad = scratch.u8(n);
-    const touch = (t: number, i: number): void => {
+    // A read of temp t at op index i (through the sources of inlined temps, read where those are used); i < 0: a
+    // read at a time program order does not tell (t is then never shared).
+    const read = (t: number, i: number): void => {
       if (!this.inlined[t]) {
-        if (bad[t] === 0) last[t] = i;
+        if (i < 0) bad[t] = 1;
+        else if (bad[t] === 0) last[t] = i;
         return;
       }
       const pc = this.defPc[t]!;
-      for (const k of sourceArgs(code[pc]!)) touch(code[pc + k]!, i);
-    };
-    // (read at times program order does not tell: never shared)
-    const markBad = (t: number): void => {
-      if (!this.inlined[t]) {
-        bad[t] = 1;
-        return;
-      }
-      const pc = this.defPc[t]!;
-      for (const k of sourceArgs(code[pc]!)) markBad(code[pc + k]!);
+      for (const k of sourceArgs(code[pc]!)) read(code[pc + k]!, i);
     };
     for (let i = 0; i < starts.length; i++) {
       if (!live[i]) continue;
@@ -554,8 +548,7 @@ class Gen {
       for (const k of sourceArgs(o)) {
         const t = code[pc + k]!;
         if (t < 0) continue;
-        if (ordered) touch(t, i);
-        else markBad(t);
+        read(t, ordered ? i : -1);
       }
       if (d < 0) continue;
       if (!ordered) bad[d] = 1;

@@ -29,12 +29,13 @@ import type { Program } from '../cpu/ir/builder.ts';
 import { HELPERS } from '../cpu/ir/helpers.ts';
 import { Op } from '../cpu/ir/ops.ts';
 import { ModeBits, MODE_KEYS } from '../cpu/mode.ts';
-import { generate, type CodegenEnv, type CodegenOptions } from './codegen.ts';
+import { generate, type Callee, type CodegenEnv, type CodegenOptions } from './codegen.ts';
 import { Code, ModuleBuilder, Ty, W } from './wasm.ts';
 import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET } from '../cpu/mmu.ts';
 import { H_CC_FLAGS, buildCcFlags } from './cc-wasm.ts';
 import { JumpCache } from './jump-cache.ts';
 import { SIMD_WASM_HELPERS, buildSimdHelpers } from './simd-wasm.ts';
+import { u64 } from '../cpu/words.ts';
 
 const SIMD_WASM = new Set(SIMD_WASM_HELPERS);
 
@@ -85,16 +86,9 @@ export interface JitStats {
 
 type Fn = (...args: never[]) => unknown;
 
-/**
- * A function compiled code calls: its index in the module's table 0 and the type index of its signature there.
- * Calls out of wasm go through the module's own table, not through imports: V8 11 compiles an import wrapper for
- * each imported function in each module, which made a module with ~6 function imports cost ~0.8 ms to compile and
- * instantiate against ~0.15 ms with none.
- */
-export interface Callee {
-  index: number;
-  type: number;
-}
+// Calls out of compiled code go through the module's own table (codegen.ts Callee), not through imports: V8 11
+// compiles an import wrapper for each imported function in each module, which made a module with ~6 function imports
+// cost ~0.8 ms to compile and instantiate against ~0.15 ms with none.
 
 /** Per-CPU glue: the functions compiled code calls, created once and shared by all modules. */
 export class JitRuntime {
@@ -468,7 +462,7 @@ function checkBody(k: EntryCheck, f: number): Uint8Array {
 /** The RIP of a program's first instruction (its block's address), or undefined. */
 function firstRip(p: Program): bigint | undefined {
   if (p.code[0] !== Op.INSN) return undefined;
-  return (BigInt(p.code[2]! >>> 0) << 32n) | BigInt(p.code[1]! >>> 0);
+  return u64(p.code[1]!, p.code[2]!);
 }
 
 /** One instantiated wasm module of the code cache. */
@@ -602,7 +596,7 @@ export class Jit implements BlockCompiler {
         const mode = p.key.slice(0, p.key.indexOf(':'));
         const vpage = p.rip >> 12n;
         p.spec.direct = (lo, hi) => {
-          const rip = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+          const rip = u64(lo, hi);
           const i = index.get(`${mode}:${rip}`);
           if (i === undefined) return -1;
           const t = prepared[i]!;
@@ -710,7 +704,7 @@ export class Jit implements BlockCompiler {
       link: chain
         ? (lo, hi) => {
             const slot = newSlot();
-            wants.push([slot, `${mode}:${(BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)}`]);
+            wants.push([slot, `${mode}:${u64(lo, hi)}`]);
             return slot;
           }
         : undefined,
@@ -845,7 +839,7 @@ export class Jit implements BlockCompiler {
     this.stats.misses++;
     const s = this.slots[slot];
     if (!s) return 0;
-    const set = this.byKey.get(`${s.mode}:${(BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)}`);
+    const set = this.byKey.get(`${s.mode}:${u64(lo, hi)}`);
     if (!set || !set.size) return 0;
     this.linkSlot(slot, this.pick(set, slot));
     return 1;

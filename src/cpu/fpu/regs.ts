@@ -4,6 +4,7 @@
 import type { IrHost } from '../ir/interp.ts';
 import * as L from '../layout.ts';
 import { MXCSR_MASK_VALUE } from '../simd/mxcsr.ts';
+import { u64 } from '../words.ts';
 
 export { MXCSR_MASK_VALUE };
 
@@ -36,7 +37,7 @@ export const wr32 = (h: IrHost, off: number, v: number): void => {
 };
 export function rd64(h: IrHost, off: number): bigint {
   const w = (h.stateBase + off) >> 2;
-  return (BigInt(h.i32[w + 1]! >>> 0) << 32n) | BigInt(h.i32[w]! >>> 0);
+  return u64(h.i32[w]!, h.i32[w + 1]!);
 }
 export function wr64(h: IrHost, off: number, v: bigint): void {
   const w = (h.stateBase + off) >> 2;

@@ -7,6 +7,7 @@ import { GuestFault, Vec } from '../fault.ts';
 import { codeBits } from '../mode.ts';
 import { Translator } from './translator.ts';
 import { SEMANTICS } from './registry.ts';
+import { carryHi } from '../words.ts';
 import './semantics.ts';
 
 /** Longest block, in instructions. */
@@ -84,12 +85,8 @@ export function translateBlock(
     }
     if (at < 0) {
       // the linear address: lin + off (wrapping at 2^32 outside 64-bit code)
-      let lo = linLo, hi = linHi;
-      if (off !== 0) {
-        const s = (linLo >>> 0) + off;
-        lo = s | 0;
-        hi = bits === 64 ? (s >= 4294967296 ? (linHi + 1) | 0 : linHi) : 0;
-      }
+      const lo = (linLo + off) | 0;
+      const hi = bits === 64 ? carryHi(linLo, linHi, off) : 0; // (linHi is 0 below 64-bit code)
       if (!fetchWindow(h, lo, hi, n === 0)) break; // the next instruction's fetch would fault: it starts a block of its own
       winOff = winPage1 < 0 && !winFault ? off : -1;
       at = 0;
@@ -178,10 +175,8 @@ function fetchWindow(h: BlockHost, lo: number, hi: number, first: boolean): bool
   winFault = undefined;
   if (n0 < 16) {
     // the next page, at lin + inPage
-    const s = (lo >>> 0) + inPage;
-    const nextHi = s >= 4294967296 ? (hi + 1) | 0 : hi;
     try {
-      const p1 = h.fetchPhys(s | 0, nextHi);
+      const p1 = h.fetchPhys((lo + inPage) | 0, carryHi(lo, hi, inPage));
       copyPhys(h, p1, n0, 16 - n0);
       winPage1 = Math.floor(p1 / 4096);
     } catch (e) {

@@ -17,6 +17,7 @@ import {
   CcKind, STATUS, Sized, ccFromState, ccOp, ccToState, cfOf, ofOf, pfOf, sfOf, statusFlags, zfOf, type CcUnion, type CcValues,
 } from './flags.ts';
 import { H_CC_FLAGS } from './cc-helper.ts';
+import { u64 } from '../words.ts';
 
 const SS = 2;
 
@@ -148,13 +149,13 @@ export class Translator extends IrBuilder {
   /** The RIP at offset `off` as a bigint (for what needs one: helpers, hooks; not per instruction). */
   ripAt(off: number): bigint {
     this.ripw(off);
-    return BigInt.asUintN(64, (BigInt(this.ripHi) << 32n) | BigInt(this.ripLo >>> 0));
+    return u64(this.ripLo, this.ripHi);
   }
 
   /** The current instruction's RIP (as translation was given it for the first instruction), as a bigint. */
   get rip(): bigint {
     if (this.off !== 0) return this.ripAt(this.off);
-    return BigInt.asUintN(64, (BigInt(this.baseHi) << 32n) | BigInt(this.baseLo >>> 0));
+    return u64(this.baseLo, this.baseHi);
   }
 
   /** The RIP after the current instruction, wrapped to the code size, as a bigint. Prefer nextOff. */
@@ -228,10 +229,8 @@ export class Translator extends IrBuilder {
     const as = this.i.addrSize;
     if (o.base === ((RegClass.RIP << 8) | 0)) {
       // next RIP + disp, wrapped to the address size (only 64-bit code has RIP-relative addressing)
-      this.ripw(this.nextOff);
-      const s = (this.ripLo >>> 0) + o.disp;
-      const carry = Math.floor(s / TWO32);
-      return this.const64w(s | 0, as === 8 ? this.ripHi + carry : 0);
+      this.ripw(this.nextOff + o.disp);
+      return this.const64w(this.ripLo, as === 8 ? this.ripHi : 0);
     }
     if (as === 8) {
       let a: T64 | null = o.base >= 0 ? (this.reg(o.base, 8) as T64) : null;

@@ -8,6 +8,7 @@ import { OPS } from './ops.ts';
 import type { Program } from './builder.ts';
 import { HELPERS } from './helpers.ts';
 import { RIP } from '../layout.ts';
+import { u64 } from '../words.ts';
 
 export interface IrHost {
   /** Views over the whole WebAssembly.Memory (guest RAM + the CPU state block). */
@@ -58,7 +59,6 @@ let depth = 0;
 const RIP_W = RIP >> 2;
 
 const B32 = 0x100000000;
-const big = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 function setBig(d: number, v: bigint): void {
   R[d] = Number(BigInt.asIntN(32, v));
   R[d + 1] = Number(BigInt.asIntN(32, v >> 32n));
@@ -174,7 +174,7 @@ function run(p: Program, h: IrHost): void {
       }
       case 17 /* mul64 */: {
         const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
-        setBig(d, big(T[a]!, T[a + 1]!) * big(T[b]!, T[b + 1]!));
+        setBig(d, u64(T[a]!, T[a + 1]!) * u64(T[b]!, T[b + 1]!));
         pc += 4; break;
       }
       case 18 /* and64 */: { const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2; T[d] = T[a]! & T[b]!; T[d + 1] = T[a + 1]! & T[b + 1]!; pc += 4; break; }
@@ -215,7 +215,7 @@ function run(p: Program, h: IrHost): void {
       }
       case 32 /* mulhu64 */: case 33 /* mulhs64 */: {
         const d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
-        let x = big(T[a]!, T[a + 1]!), y = big(T[b]!, T[b + 1]!);
+        let x = u64(T[a]!, T[a + 1]!), y = u64(T[b]!, T[b + 1]!);
         if (c[pc] === 33 /* mulhs64 */) { x = BigInt.asIntN(64, x); y = BigInt.asIntN(64, y); }
         setBig(d, (x * y) >> 64n);
         pc += 4; break;
@@ -227,7 +227,7 @@ function run(p: Program, h: IrHost): void {
       case 38 /* divu64 */: case 39 /* divs64 */: case 40 /* remu64 */: case 41 /* rems64 */: {
         const o = c[pc]!, d = c[pc + 1]! * 2, a = c[pc + 2]! * 2, b = c[pc + 3]! * 2;
         const signed = o === 39 /* divs64 */ || o === 41 /* rems64 */;
-        let x = big(T[a]!, T[a + 1]!), y = big(T[b]!, T[b + 1]!);
+        let x = u64(T[a]!, T[a + 1]!), y = u64(T[b]!, T[b + 1]!);
         if (signed) { x = BigInt.asIntN(64, x); y = BigInt.asIntN(64, y); }
         setBig(d, o === 38 /* divu64 */ || o === 39 /* divs64 */ ? x / y : x % y);
         pc += 4; break;
@@ -332,7 +332,7 @@ function callHelper(p: Program, c: Int32Array, pc: number, h: IrHost): void {
   for (let i = 3; i < 6; i++) {
     const t = c[pc + i]!;
     if (t < 0) break;
-    args.push(p.widths[t] === 64 ? big(R[t * 2]!, R[t * 2 + 1]!) : R[t * 2]!);
+    args.push(p.widths[t] === 64 ? u64(R[t * 2]!, R[t * 2 + 1]!) : R[t * 2]!);
   }
   const r = fn.fn(h, ...args);
   const d = c[pc + 1]!;

@@ -6,6 +6,7 @@ import { Access } from '../mmu.ts';
 import { GuestFault, Vec } from '../fault.ts';
 import { ATTR_DB, ATTR_L, ATTR_P, ATTR_S, ATTR_UNUSABLE, attrFromDescriptor } from '../segattr.ts';
 import type { Cpu } from '../cpu.ts';
+import { u64 } from '../words.ts';
 
 export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5, LDTR = 6, TR = 7;
 
@@ -169,6 +170,16 @@ export function setSeg(cpu: Cpu, i: number, s: SegCache): void {
   cpu.set32(o + L.SEG_ATTR, s.attr);
 }
 
+/** setSeg for a base below 2^32 given as a number (no SegCache, no BigInt). */
+export function setSegWords(cpu: Cpu, i: number, sel: number, base: number, limit: number, attr: number): void {
+  const o = L.segOff(i);
+  cpu.set32(o + L.SEG_SEL, sel & 0xffff);
+  cpu.set32(o + L.SEG_BASE, base | 0);
+  cpu.set32(o + L.SEG_BASE + 4, 0);
+  cpu.set32(o + L.SEG_LIMIT, limit | 0);
+  cpu.set32(o + L.SEG_ATTR, attr);
+}
+
 /** The cache a code/data descriptor loads (RPL of the selector as given). */
 export function cacheFromDesc(d: Desc, sel = d.sel): SegCache {
   return { sel, base: BigInt(descBase(d.lo, d.hi)), limit: descLimit(d.lo, d.hi), attr: attrFromDescriptor(d.hi) };
@@ -298,7 +309,7 @@ export class StackReader {
     let v: bigint;
     if (size === 8) {
       const l = this.cpu.read64(SS, lo, hi);
-      v = (BigInt(this.cpu.hi64 >>> 0) << 32n) | BigInt(l >>> 0);
+      v = u64(l, this.cpu.hi64);
     } else v = BigInt(this.cpu.read(size, SS, lo, hi) >>> 0);
     this.skip(size);
     return v;

@@ -12,11 +12,12 @@ import {
   EFLAGS_VM, FrameBuilder, StackReader, cacheFromDesc, cplOfCpu, descConforming, descDB, descDpl, descIsCode,
   descBase, descIsData, descL, descLimit, descPresent, descRW, descTypeS, fetchDesc, fetchDescHigh, getSeg, isCanonical,
   isNullSel, longActive, mode64, nullStackAttr, nullStackSeg, protectedMode, realSeg, selErr, setAccessed, setSeg,
-  setStackPointer, stackBytesOf, v86, type Desc, type SegCache,
+  setSegWords, setStackPointer, stackBytesOf, v86, type Desc, type SegCache,
 } from './desc.ts';
 import { invalidateOuterSegments } from './segload.ts';
 import { checkTssStackSegment, legacyTssStack, tss64Field } from './tss.ts';
 import type { Cpu } from '../cpu.ts';
+import { carryHi, u64 } from '../words.ts';
 
 const STATUS_AND_CONTROL = 0x4dd5 | 0x100 | 0x400; // CF PF AF ZF SF TF DF OF NT
 
@@ -366,10 +367,9 @@ let entLo = 0, entHi = 0, entAddrLo = 0, entAddrHi = 0;
 function gdtEntry(cpu: Cpu, sel: number): boolean {
   const off = sel & 0xfff8;
   if (sel & 4 || off + 7 > (cpu.get32(L.GDTR_LIMIT) & 0xffff)) return false;
-  const a = (cpu.get32(L.GDTR_BASE) >>> 0) + off;
-  const lo = a | 0;
-  const hi = (cpu.get32(L.GDTR_BASE + 4) + (a > 0xffffffff ? 1 : 0)) | 0;
-  const a4 = (lo >>> 0) + 4;
+  const base = cpu.get32(L.GDTR_BASE);
+  const lo = (base + off) | 0;
+  const hi = carryHi(base, cpu.get32(L.GDTR_BASE + 4), off);
   entAddrLo = lo;
   entAddrHi = hi;
   // implicit supervisor reads (as sysRead)
@@ -378,19 +378,21 @@ function gdtEntry(cpu: Cpu, sel: number): boolean {
   mmu.explicitAccess = false;
   try {
     entLo = mmu.readLinear(lo, hi, 4, false) | 0;
-    entHi = mmu.readLinear(a4 | 0, (hi + (a4 > 0xffffffff ? 1 : 0)) | 0, 4, false) | 0;
+    entHi = mmu.readLinear((lo + 4) | 0, carryHi(lo, hi, 4), 4, false) | 0;
   } finally {
     mmu.explicitAccess = saved;
   }
   return true;
 }
 
-const u64 = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-
 /** Reads the qword at stack offset (lo, hi) + off (as StackReader.pop): returns its low dword, the high one in cpu.hi64. */
 function stackQword(cpu: Cpu, lo: number, hi: number, off: number): number {
-  const a = (lo >>> 0) + off;
-  return cpu.read64(SS, a | 0, (hi + (a > 0xffffffff ? 1 : 0)) | 0);
+  return cpu.read64(SS, (lo + off) | 0, carryHi(lo, hi, off));
+}
+
+/** The Desc (as fetchDesc returns it) of a selector whose entry was read at linear addrHi:addrLo. */
+function descOf(sel: number, lo: number, hi: number, addrLo: number, addrHi: number): Desc {
+  return { sel, lo, hi, addr: u64(addrLo, addrHi) };
 }
 
 /** A StackReader of the current (64-bit) stack, positioned at (lo, hi) + off (past what was read). */
@@ -414,8 +416,7 @@ function iretq64(cpu: Cpu, old: number, cpl: number): bigint {
   // DPL <= RPL; RPL >= CPL (checkReturnCode's conditions, and no accessed bit to set)
   const dpl = (cHi >>> 13) & 3;
   if ((cHi & 0x609900) !== 0x209900 || rpl < cpl || (cHi & 0x400 ? dpl > rpl : dpl !== rpl)) {
-    const cs = { sel, lo: cLo, hi: cHi, addr: u64(cAddrLo, cAddrHi) };
-    return protectedReturn(cpu, 8, old, cpl, readerAt(cpu, lo, hi, 24), u64(ipLo, ipHi), sel, fl, cs);
+    return protectedReturn(cpu, 8, old, cpl, readerAt(cpu, lo, hi, 24), u64(ipLo, ipHi), sel, fl, descOf(sel, cLo, cHi, cAddrLo, cAddrHi));
   }
   const spLo = stackQword(cpu, lo, hi, 24), spHi = cpu.hi64;
   const ssSel = stackQword(cpu, lo, hi, 32) & 0xffff;
@@ -432,27 +433,17 @@ function iretq64(cpu: Cpu, old: number, cpl: number): bigint {
     ssAttr = attrFromDescriptor(entHi);
   }
   if (!ok || ((ipHi >> 15) !== 0 && (ipHi >> 15) !== -1)) {
-    const cs = { sel, lo: cLo, hi: cHi, addr: u64(cAddrLo, cAddrHi) };
-    const ss = ssFetched ? { sel: ssSel, lo: entLo, hi: entHi, addr: u64(entAddrLo, entAddrHi) } : undefined;
+    const cs = descOf(sel, cLo, cHi, cAddrLo, cAddrHi);
+    const ss = ssFetched ? descOf(ssSel, entLo, entHi, entAddrLo, entAddrHi) : undefined;
     return finishReturn(cpu, 8, old, cpl, cs, u64(ipLo, ipHi), fl, readerAt(cpu, lo, hi, 40), u64(spLo, spHi), ssSel, ss);
   }
   // nothing faults from here on: finishReturn's writes (setSeg, setStackPointer, enterCode) without BigInts
-  const ssOff = L.segOff(SS);
-  cpu.set32(ssOff + L.SEG_SEL, ssSel);
-  cpu.set32(ssOff + L.SEG_BASE, ssBase);
-  cpu.set32(ssOff + L.SEG_BASE + 4, 0);
-  cpu.set32(ssOff + L.SEG_LIMIT, ssLimit | 0);
-  cpu.set32(ssOff + L.SEG_ATTR, ssAttr);
+  setSegWords(cpu, SS, ssSel, ssBase, ssLimit, ssAttr);
   cpu.set32(rspOff, spLo);
   cpu.set32(rspOff + 4, spHi);
   cpu.setFlagsWord(returnFlags(8, cpl, old, fl));
   cpu.nmiBlocked = false;
-  const csOff = L.segOff(CS);
-  cpu.set32(csOff + L.SEG_SEL, sel);
-  cpu.set32(csOff + L.SEG_BASE, descBase(cLo, cHi));
-  cpu.set32(csOff + L.SEG_BASE + 4, 0);
-  cpu.set32(csOff + L.SEG_LIMIT, descLimit(cLo, cHi) | 0);
-  cpu.set32(csOff + L.SEG_ATTR, attrFromDescriptor(cHi));
+  setSegWords(cpu, CS, sel, descBase(cLo, cHi), descLimit(cLo, cHi), attrFromDescriptor(cHi));
   cpu.set32(L.CPL, rpl);
   cpu.updateMode();
   cpu.set32(L.RIP, ipLo);
