@@ -244,6 +244,20 @@ export const LM_PRELUDE = String.raw`
   out 0xf4, al
 .endm
 
+# PD[1] -> a page table at 0x210000: 0x200000-0x3fffff as 4 KiB pages, identity, user, writable (CR3 not reloaded)
+.macro MAP_4K_PD1
+  mov rdi, 0x210000
+  mov rax, 0x200007
+  mov ecx, 512
+1:
+  mov [rdi], rax
+  add rax, 0x1000
+  add rdi, 8
+  dec ecx
+  jnz 1b
+  mov qword ptr [PD + 8], 0x210007
+.endm
+
 .text
 .code16
 .globl _start

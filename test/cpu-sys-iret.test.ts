@@ -43,20 +43,20 @@ const GUEST = LM_PRELUDE + String.raw`
   mov ds, ax
   mov es, ax
 .endm
+# step: IRETQ to iret1 with SS, CS and RFLAGS 0x402 on the current stack, expecting a fault; then RESET
+.macro FAULTING step, ss, cs
+  T \step
+    mov rbx, rsp
+    FRAME \ss, rbx, 0x402, \cs, iret1
+    iretq
+  E \step
+  RESET
+.endm
 .text
 test_main:
   mov [rip + saved_rsp], rsp
-  # 4 KiB page table for 0x200000-0x3fffff (PD[1]): identity, user, writable; 0x221000 not present
-  mov rdi, 0x210000
-  mov rax, 0x200007
-  mov ecx, 512
-1:
-  mov [rdi], rax
-  add rax, 0x1000
-  add rdi, 8
-  dec ecx
-  jnz 1b
-  mov qword ptr [PD + 8], 0x210007
+  # 4 KiB pages for 0x200000-0x3fffff, 0x221000 not present
+  MAP_4K_PD1
   and qword ptr [0x210000 + 0x21 * 8], -2
   mov rax, cr3
   mov cr3, rax
@@ -153,78 +153,28 @@ test_main:
   # CS not present: #NP(0x78)
   mov rax, 0x00af1a000000ffff
   mov [rip + gdt + 0x78], rax
-  T 5
-    mov rbx, rsp
-    FRAME 0, rbx, 0x402, 0x78, iret1
-    iretq
-  E 5
-  RESET
+  FAULTING 5, 0, 0x78
   # CS DPL 3 with RPL 0 (non-conforming): #GP(0x30)
-  T 6
-    mov rbx, rsp
-    FRAME 0, rbx, 0x402, 0x30, iret1
-    iretq
-  E 6
-  RESET
+  FAULTING 6, 0, 0x30
   # a null CS: #GP(0)
-  T 7
-    mov rbx, rsp
-    FRAME 0x18, rbx, 0x402, 0, iret1
-    iretq
-  E 7
-  RESET
+  FAULTING 7, 0x18, 0
   # SS not present (0x80): #SS(0x80)
   mov rax, 0x00cf12000000ffff
   mov [rip + gdt + 0x80], rax
-  T 8
-    mov rbx, rsp
-    FRAME 0x80, rbx, 0x402, 0x10, iret1
-    iretq
-  E 8
-  RESET
+  FAULTING 8, 0x80, 0x10
   # SS RPL 3 for CS RPL 0: #GP(0x18)
-  T 9
-    mov rbx, rsp
-    FRAME 0x1b, rbx, 0x402, 0x10, iret1
-    iretq
-  E 9
-  RESET
+  FAULTING 9, 0x1b, 0x10
   # SS beyond the GDT limit: #GP(0x1008); an LDT selector without an LDT: #GP(0x1c)
-  T 10
-    mov rbx, rsp
-    FRAME 0x1008, rbx, 0x402, 0x10, iret1
-    iretq
-  E 10
-  RESET
-  T 11
-    mov rbx, rsp
-    FRAME 0x1c, rbx, 0x402, 0x10, iret1
-    iretq
-  E 11
-  RESET
+  FAULTING 10, 0x1008, 0x10
+  FAULTING 11, 0x1c, 0x10
   # SS a code segment: #GP(0x10)
-  T 12
-    mov rbx, rsp
-    FRAME 0x10, rbx, 0x402, 0x10, iret1
-    iretq
-  E 12
-  RESET
+  FAULTING 12, 0x10, 0x10
   # to ring 3 with a null SS: #GP(0) (the user code descriptor is not accessed yet: far.ts's general code)
-  T 13
-    mov rbx, rsp
-    FRAME 0, rbx, 0x402, 0x33, iret1
-    iretq
-  E 13
-  RESET
+  FAULTING 13, 0, 0x33
   # CS with the D bit and L (0x88): #GP(0x88)
   mov rax, 0x00ef9a000000ffff
   mov [rip + gdt + 0x88], rax
-  T 14
-    mov rbx, rsp
-    FRAME 0, rbx, 0x402, 0x88, iret1
-    iretq
-  E 14
-  RESET
+  FAULTING 14, 0, 0x88
   # NT set: #GP(0)
   T 15
     mov rbx, rsp
@@ -267,12 +217,7 @@ test_main:
   E 19
   RESET
   # to ring 3 with a null SS again, now that the user code descriptor is accessed (far.ts's fast path): #GP(0)
-  T 20
-    mov rbx, rsp
-    FRAME 0, rbx, 0x402, 0x33, iret1
-    iretq
-  E 20
-  RESET
+  FAULTING 20, 0, 0x33
   mov ax, 0x18
   mov ds, ax
   mov es, ax

@@ -32,17 +32,8 @@ const GUEST = LM_PRELUDE + String.raw`
 .endm
 .text
 test_main:
-  # 4 KiB page table for 0x200000-0x3fffff (PD[1]): identity, user, writable
-  mov rdi, 0x210000
-  mov rax, 0x200007
-  mov ecx, 512
-1:
-  mov [rdi], rax
-  add rax, 0x1000
-  add rdi, 8
-  dec ecx
-  jnz 1b
-  mov qword ptr [PD + 8], 0x210007
+  # 4 KiB pages for 0x200000-0x3fffff
+  MAP_4K_PD1
   mov rax, cr3
   mov cr3, rax
 

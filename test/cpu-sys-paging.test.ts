@@ -32,16 +32,7 @@ const LM_GUEST = LM_PRELUDE + String.raw`
 .text
 test_main:
   # PD[1] -> PT: 0x200000-0x3fffff as 4 KiB pages, entries without A/D bits
-  mov rdi, PT
-  mov rax, 0x200007
-  mov ecx, 512
-1:
-  mov [rdi], rax
-  add rax, 0x1000
-  add rdi, 8
-  dec ecx
-  jnz 1b
-  mov qword ptr [PD + 8], PT + 7
+  MAP_4K_PD1
   and qword ptr [PDPT], ~0x60
   and qword ptr [PML4], ~0x60
   mov rax, cr3
