@@ -113,6 +113,15 @@ test_main:
   mov cr3, rax
   mov rax, [0x240000]
   mov [RESULT + 0x58], rax      # stale again (global)
+  mov rax, [0x241000]                       # filled as not global
+  mov qword ptr [PT + 0x41 * 8], 0x232107   # made global: the same TLB entry is refilled as global
+  invlpg [0x241000]
+  mov rax, [0x241000]
+  mov qword ptr [PT + 0x41 * 8], 0x233107   # remapped without telling the TLB
+  mov rax, cr3
+  mov cr3, rax
+  mov rax, [0x241000]
+  mov [RESULT + 0x90], rax      # kept across the CR3 load: global now
   mov rax, cr4
   and eax, ~0x80
   mov cr4, rax
@@ -248,6 +257,7 @@ describe('system: 4-level paging', () => {
     expect(q(tcg, 0x50)).toBe(0x2222n);
     expect(q(tcg, 0x58)).toBe(0x2222n);
     expect(q(tcg, 0x60)).toBe(0x1111n);
+    expect(q(tcg, 0x90)).toBe(0x1111n);
   });
 
   it('INVLPG drops every 4 KiB piece of a large page', () => {

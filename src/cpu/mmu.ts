@@ -117,6 +117,8 @@ export class Mmu {
 
   flushAll(): void {
     this.h.i32.fill(-1, this.tlb32, this.tlb32 + (TLB_SIZE >> 2));
+    this.localCount = 0;
+    this.listedLocal.fill(0);
     this.largePages.clear();
     this.entryLarge.fill(-1);
     this.largeListed = 0;
@@ -145,14 +147,24 @@ export class Mmu {
     });
   }
 
-  /** CR3 write: everything but global entries (when CR4.PGE). */
+  /**
+   * The entries filled as non-global since the last flush (each once): a CR3 write clears just these. Linux
+   * switches CR3 twice for every kernel text patch (text_poke's temporary mm), ~10k times a boot, and a scan of
+   * the whole TLB cost ~4.5 us each.
+   */
+  private readonly local = new Int32Array(2 * TLB_ENTRIES);
+  private readonly listedLocal = new Uint8Array(2 * TLB_ENTRIES);
+  private localCount = 0;
+
+  /** CR3 write: everything but global entries (only filled as global while CR4.PGE is set; a CR4 change flushes all). */
   flushNonGlobal(): void {
     const i32 = this.h.i32;
-    const pge = (this.st32(L.CR4) & CR4_PGE) !== 0;
     this.h.breakChain();
-    // (plain stores: a fill() call per entry made a CR3 write cost ~50 us)
-    for (let e = this.tlb32, end = this.tlb32 + (TLB_SIZE >> 2); e < end; e += TLB_ENTRY >> 2) {
-      if (pge && i32[e + 7]! & TLB_GLOBAL) continue;
+    for (let i = 0; i < this.localCount; i++) {
+      const n = this.local[i]!;
+      this.listedLocal[n] = 0;
+      const e = this.tlb32 + n * (TLB_ENTRY >> 2);
+      if (i32[e + 7]! & TLB_GLOBAL) continue; // refilled as global since
       i32[e] = -1;
       i32[e + 1] = -1;
       i32[e + 2] = -1;
@@ -160,6 +172,7 @@ export class Mmu {
       i32[e + 4] = -1;
       i32[e + 5] = -1;
     }
+    this.localCount = 0;
   }
 
   /** INVLPG: the entries for the page holding this linear address (all 4 KiB pieces of a large page). */
@@ -440,6 +453,10 @@ export class Mmu {
         if (++this.largeListed > 8 * TLB_ENTRIES) this.relistLarge();
       }
     } else this.entryLarge[n] = -1;
+    if (!g && !this.listedLocal[n]) {
+      this.listedLocal[n] = 1;
+      this.local[this.localCount++] = n;
+    }
     const i32 = this.h.i32;
     // Tags only for canonical addresses (bits 63-47 of the linear address equal): compiled code relies on it,
     // its fast path checks the tag and not canonicality. (Callers translate canonical addresses only anyway.)
