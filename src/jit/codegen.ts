@@ -132,6 +132,8 @@ export interface GeneratedFunction {
   body: Uint8Array;
   /** Direct calls to patch (see CodegenEnv.direct): [offset of the 5-byte function index in body, token]. */
   directCalls: [number, number][];
+  /** Branch hints for ModuleBuilder.func: (offset in body of an `if`, 1 likely / 0 unlikely) pairs. */
+  hints: number[];
 }
 
 const CMP32 = [W.i32_eq, W.i32_ne, W.i32_lt_u, W.i32_le_u, W.i32_gt_u, W.i32_ge_u, W.i32_lt_s, W.i32_le_s, W.i32_gt_s, W.i32_ge_s];
@@ -695,7 +697,7 @@ class Gen {
       if (last && last[1] === ty) last[0]++;
       else locals.push([1, ty]);
     }
-    return { params: [Ty.I32, Ty.I32], results: [Ty.I32], locals, body: c.view().slice(), directCalls: this.directCalls };
+    return { params: [Ty.I32, Ty.I32], results: [Ty.I32], locals, body: c.view().slice(), directCalls: this.directCalls, hints: this.hints };
   }
 
   /** Some live exit goes to the program's own start. */
@@ -723,7 +725,7 @@ class Gen {
     c.get(this.ctrLocal).i32(1).op(W.i32_sub).tee(this.ctrLocal);
     c.get(nx).get(PARAM_LIMIT).op(W.i32_lt_u).op(W.i32_and);
     this.andUnbroken();
-    c.op(W.if_).byte(VOID);
+    this.ifLikely(1, VOID);
     // deferred stores the top overwrites before anything could observe them are dropped; others are stored
     const keep = this.pending;
     this.pending = keep.filter((e) => !this.a.topKilled.subarray(e.off, e.off + e.size).every((k) => k === 1));
@@ -1119,7 +1121,7 @@ class Gen {
     c.set(nx);
     c.get(nx).get(PARAM_LIMIT).op(W.i32_lt_u);
     this.andUnbroken();
-    c.op(W.if_).byte(VOID);
+    this.ifLikely(1, VOID);
     c.get(nx).get(PARAM_LIMIT);
     if (direct >= 0) {
       c.op(W.return_call);
@@ -1130,6 +1132,13 @@ class Gen {
   }
 
   private readonly directCalls: [number, number][] = [];
+  private readonly hints: number[] = [];
+
+  /** An `if` of the given type whose condition is (1) usually true or (0) usually false. */
+  private ifLikely(likely: 0 | 1, type: number): void {
+    this.hints.push(this.c.len, likely);
+    this.c.op(W.if_).byte(type);
+  }
 
   /**
    * Exit to a computed RIP (ret, indirect jumps and calls): an inline cache of the last target. On a hit, tail-call
@@ -1147,14 +1156,14 @@ class Gen {
     c.set(nx);
     c.get(nx).get(PARAM_LIMIT).op(W.i32_lt_u);
     this.andUnbroken();
-    c.op(W.if_).byte(VOID);
+    this.ifLikely(1, VOID);
     c.get(t).op(W.global_get).u32(ic.pred).op(W.i64_eq);
-    c.op(W.if_).byte(VOID);
+    this.ifLikely(1, VOID);
     c.get(nx).get(PARAM_LIMIT).i32(ic.slot).op(W.return_call_indirect).u32(type).u32(0);
     c.op(W.end);
     // the handler relinks the slot a few times; an exit whose target keeps changing stops asking it
     c.op(W.global_get).u32(ic.tries).i32(ic.maxTries).op(W.i32_lt_u);
-    c.op(W.if_).byte(VOID);
+    this.ifLikely(0, VOID);
     c.op(W.global_get).u32(ic.tries).i32(1).op(W.i32_add).op(W.global_set).u32(ic.tries);
     c.i32(ic.id).get(t).op(W.i32_wrap_i64).get(t).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
     this.callOut(ic.miss);
@@ -1298,7 +1307,7 @@ class Gen {
     }
     const lin = this.linear(seg, addr);
     this.tlbHit(lin, size, forWrite ? 1 : 0);
-    c.op(W.if_).byte(size === 8 ? Ty.I64 : Ty.I32);
+    this.ifLikely(1, size === 8 ? Ty.I64 : Ty.I32);
     this.physAddr(lin);
     if (size === 8) c.mem(W.i64_load, 3, 0);
     else if (size === 4) c.mem(W.i32_load, 2, 0);
@@ -1317,7 +1326,7 @@ class Gen {
     }
     const lin = this.linear(seg, addr);
     this.tlbHit(lin, size, 1);
-    c.op(W.if_).byte(VOID);
+    this.ifLikely(1, VOID);
     this.physAddr(lin);
     c.get(this.t(v));
     if (size === 8) c.mem(W.i64_store, 3, 0);

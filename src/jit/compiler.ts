@@ -36,6 +36,11 @@ import { H_CC_FLAGS, buildCcFlags } from './cc-wasm.ts';
 import { JumpCache } from './jump-cache.ts';
 import { SIMD_WASM_HELPERS, buildSimdHelpers } from './simd-wasm.ts';
 import { u64 } from '../cpu/words.ts';
+import { setFlagsFromString } from 'node:v8';
+
+// V8 reads the branch hints codegen.ts emits (TLB misses are unlikely) only with this flag; it is read when a
+// module is compiled, so setting it before the first one is enough.
+setFlagsFromString('--experimental-wasm-branch-hinting');
 
 const SIMD_WASM = new Set(SIMD_WASM_HELPERS);
 
@@ -386,7 +391,7 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
       for (let k = 0; k < 5; k++, v >>>= 7) g.body[at + k] = (v & 0x7f) | (k < 4 ? 0x80 : 0);
     }
   }
-  const main = bodies.map((g) => mb.func(mb.type(g.params, g.results), g.locals, g.body));
+  const main = bodies.map((g) => mb.func(mb.type(g.params, g.results), g.locals, g.body, g.hints));
   if (main.length && main[0] !== 0) throw new Error('JIT: unexpected function numbering');
   specs.forEach((spec, i) => {
     mb.export(`f${i}`, main[i]!);

@@ -182,6 +182,8 @@ interface Func {
   /** Local declarations after the parameters: runs of (count, type). */
   locals: [number, Ty][];
   body: Uint8Array;
+  /** Branch hints: pairs (offset in body of an `if` or `br_if`, 1 likely / 0 unlikely), in increasing offset. */
+  hints?: number[];
 }
 
 /** Assembles a module. Function indices: imported functions first, then defined functions, in order of addition. */
@@ -233,8 +235,8 @@ export class ModuleBuilder {
   }
 
   /** Adds a function; returns its function index. */
-  func(type: number, locals: [number, Ty][], body: Uint8Array): number {
-    this.funcs.push({ type, locals, body });
+  func(type: number, locals: [number, Ty][], body: Uint8Array, hints?: number[]): number {
+    this.funcs.push({ type, locals, body, hints });
     return this.importedFuncs + this.funcs.length - 1;
   }
 
@@ -304,11 +306,29 @@ export class ModuleBuilder {
       s.u32(this.exports.length);
       for (const e of this.exports) s.name(e.name).byte(0x00).u32(e.func);
     });
+    const localsPart = (f: Func) => {
+      const b = PART.clear().u32(f.locals.length);
+      for (const [n, t] of f.locals) b.u32(n).byte(t);
+      return b;
+    };
+    // Branch hints (the branch-hinting proposal; V8 reads them with --experimental-wasm-branch-hinting, else it
+    // skips the custom section): TurboFan moves unlikely code out of line and keeps its spills there.
+    const hinted = this.funcs.filter((f) => f.hints?.length).length;
+    if (hinted) {
+      section(0, (s) => {
+        s.name('metadata.code.branch_hint').u32(hinted);
+        this.funcs.forEach((f, i) => {
+          if (!f.hints?.length) return;
+          const at = localsPart(f).len; // offsets count from the start of the function body, its locals included
+          s.u32(this.importedFuncs + i).u32(f.hints.length / 2);
+          for (let k = 0; k < f.hints.length; k += 2) s.u32(at + f.hints[k]!).u32(1).byte(f.hints[k + 1]!);
+        });
+      });
+    }
     section(10, (s) => {
       s.u32(this.funcs.length);
       for (const f of this.funcs) {
-        const b = PART.clear().u32(f.locals.length);
-        for (const [n, t] of f.locals) b.u32(n).byte(t);
+        const b = localsPart(f);
         s.u32(b.len + f.body.length).bytes(b.view()).bytes(f.body);
       }
     });
