@@ -8,6 +8,7 @@ import { GuestMemory } from '../machine/memory.ts';
 import { warmUpInterpreter } from '../cpu/ir/warmup.ts';
 import { warmUpDecoder } from '../decoder/warmup.ts';
 import { applyJit, jitModeFromEnv, type JitMode } from '../machine/jit-mode.ts';
+import type { Jit } from '../jit/compiler.ts';
 
 /** While an interrupt waits for IF, the CPU runs in slices this long so it is taken soon after STI. */
 const IRQ_POLL_INSNS = 64;
@@ -41,10 +42,17 @@ export class TcgVcpu implements Vcpu {
   private source: InterruptSource | undefined;
   private stopRequested = false;
 
-  constructor(memory: GuestMemory, io: IoHandler, jit: JitMode = 'off') {
+  constructor(memory: GuestMemory, io: IoHandler, jit: JitMode = 'off', asyncCompile = false) {
     warmUp();
     this.cpu = new Cpu(memory, io);
-    applyJit(this.cpu, jit);
+    this.jitCompiler = applyJit(this.cpu, jit, asyncCompile);
+  }
+
+  private readonly jitCompiler: Jit | undefined;
+
+  /** Stops the JIT's compile worker, if any. */
+  close(): void {
+    this.jitCompiler?.close();
   }
 
   get exits(): number {
@@ -125,15 +133,19 @@ export class TcgVcpu implements Vcpu {
 export interface TcgOptions {
   /** The WebAssembly JIT for the vCPU (default: KEMU_JIT from the environment, else 'on'). */
   jit?: JitMode;
+  /** Compile on a worker thread (JitOptions.asyncCompile; default false). */
+  asyncCompile?: boolean;
 }
 
 export class TcgAccelerator implements Accelerator {
   readonly name = 'tcg' as const;
   private vcpu: TcgVcpu | undefined;
   readonly jit: JitMode;
+  private readonly asyncCompile: boolean;
 
   constructor(readonly memory: GuestMemory, options: TcgOptions = {}) {
     this.jit = options.jit ?? jitModeFromEnv();
+    this.asyncCompile = options.asyncCompile ?? false;
     if (memory.extraSize < CPU_EXTRA_BYTES) {
       throw new AccelError(`the software CPU needs ${CPU_EXTRA_BYTES} bytes reserved after guest RAM`);
     }
@@ -141,11 +153,12 @@ export class TcgAccelerator implements Accelerator {
 
   createVcpu(io: IoHandler): TcgVcpu {
     if (this.vcpu) throw new AccelError('this accelerator has its vCPU already (one vCPU for now)');
-    this.vcpu = new TcgVcpu(this.memory, io, this.jit);
+    this.vcpu = new TcgVcpu(this.memory, io, this.jit, this.asyncCompile);
     return this.vcpu;
   }
 
   close(): void {
+    this.vcpu?.close();
     this.vcpu = undefined;
   }
 }

@@ -61,7 +61,7 @@ Exit status: what the guest wrote to isa-debug-exit (port 0xf4) as (value << 1) 
 request; 1 after a triple fault, a HLT with interrupts disabled (with a message naming the guest RIP) or a KVM
 error exit; 124 when --max-insns ran out; 2 for a bad invocation or kernel, or --accel kvm without a usable KVM.
 
-Environment: KEMU_JIT=off|on|force (the --jit default), KEMU_KVM_DEVICE (instead of /dev/kvm).`;
+Environment: KEMU_JIT=off|on|force (the --jit default), KEMU_JIT_SYNC=1 (compile on the CPU's thread, not a worker),\nKEMU_KVM_DEVICE (instead of /dev/kvm).`;
 
 const TRACES = new Set(['in_asm', 'exec', 'int', 'unimp']);
 
@@ -174,7 +174,7 @@ export const run: Command = {
 
     const accels: Accelerator[] = [];
     const make = (name: AccelName): Accelerator => {
-      const a = accelUsage(() => (name === 'kvm' ? new KvmAccelerator(board.memory, { devicePath: kvmDevice }) : new TcgAccelerator(board.memory, { jit })));
+      const a = accelUsage(() => (name === 'kvm' ? new KvmAccelerator(board.memory, { devicePath: kvmDevice }) : new TcgAccelerator(board.memory, { jit, asyncCompile: process.env.KEMU_JIT_SYNC !== '1' })));
       accels.push(a);
       return a;
     };

@@ -36,6 +36,7 @@ import { H_CC_FLAGS, buildCcFlags } from './cc-wasm.ts';
 import { JumpCache } from './jump-cache.ts';
 import { SIMD_WASM_HELPERS, buildSimdHelpers } from './simd-wasm.ts';
 import { u64 } from '../cpu/words.ts';
+import { CompileWorker } from './compile-worker.ts';
 import { setFlagsFromString } from 'node:v8';
 
 // V8 reads the branch hints codegen.ts emits (TLB misses are unlikely) only with this flag; it is read when a
@@ -61,6 +62,12 @@ export interface JitOptions {
   maxCodeBytes?: number;
   /** Code-cache budget in modules alive at once (default: no bound). */
   maxModules?: number;
+  /**
+   * Compile batches on a worker thread (compile-worker.ts): the blocks of a batch run in the interpreter until its
+   * module is back, and are installed when one of them runs next. Default false (the tests' JIT is synchronous,
+   * so what runs compiled does not depend on timing); `kemu run` turns it on.
+   */
+  asyncCompile?: boolean;
 }
 
 export interface JitStats {
@@ -80,6 +87,8 @@ export interface JitStats {
   misses: number;
   /** Entries into compiled code from the run loop (what chaining and the jump cache save). */
   entries: number;
+  /** Batches compiled on the worker but not installed: a block of theirs was dropped meanwhile. */
+  cancelled: number;
   /** Blocks and modules evicted to keep the code cache within its budget. */
   evicted: number;
   evictedModules: number;
@@ -320,6 +329,27 @@ const NAME_FUNCTIONS = process.env.KEMU_JIT_NAMES === '1';
  * a function in a shared module a small fraction of it); returns their instantiated functions, in order.
  */
 export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStats): Compiled[] {
+  const b = buildBatch(rt, specs, stats);
+  const t1 = performance.now();
+  const module = new WebAssembly.Module(b.bytes);
+  if (stats) stats.wasmMs += performance.now() - t1;
+  return instantiateBatch(rt, b, module, stats);
+}
+
+/** A batch's module bytes and what instantiating them needs: its link table's initial entries. */
+export interface BuiltBatch {
+  bytes: Uint8Array;
+  /** bytes.length (the bytes may go to a worker). */
+  size: number;
+  specs: number;
+  /** The module imports a table: by index, a slot id or -1 for a function the code calls (fns[index]). */
+  table: boolean;
+  slots: number[];
+  fns: Fn[];
+}
+
+/** Generates the module for a batch (compileBatch without the compilation: see JitOptions.asyncCompile). */
+export function buildBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStats): BuiltBatch {
   const t0 = performance.now();
   const mb = new ModuleBuilder();
   mb.importMemory('e', 'mem');
@@ -399,26 +429,34 @@ export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStat
     if (spec.entryCheck) mb.export(`g${i}`, mb.func(blockType, [], checkBody(spec.entryCheck, main[i]!)));
   });
   const bytes = mb.finish();
+  if (stats) {
+    stats.genMs += performance.now() - t0;
+    stats.bytes += bytes.length;
+  }
+  return { bytes, size: bytes.length, specs: specs.length, table, slots, fns };
+}
+
+/** Instantiates a batch's compiled module; returns its blocks' functions, in order. */
+export function instantiateBatch(rt: JitRuntime, b: BuiltBatch, module: WebAssembly.Module, stats?: JitStats): Compiled[] {
   const t1 = performance.now();
   let imports = rt.imports as WebAssembly.Imports['e'];
   let tbl: WebAssembly.Table | undefined;
-  if (table) {
-    tbl = new WebAssembly.Table({ element: 'anyfunc', initial: slots.length }, rt.stub);
-    fns.forEach((f, i) => tbl!.set(i, f));
+  if (b.table) {
+    tbl = new WebAssembly.Table({ element: 'anyfunc', initial: b.slots.length }, rt.stub);
+    b.fns.forEach((f, i) => tbl!.set(i, f));
     imports = { ...imports, tbl };
   }
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: imports });
-  const t2 = performance.now();
+  const inst = new WebAssembly.Instance(module, { e: imports });
   if (stats) {
-    stats.genMs += t1 - t0;
-    stats.wasmMs += t2 - t1;
-    stats.bytes += bytes.length;
+    stats.wasmMs += performance.now() - t1;
     stats.modules++;
   }
   const x = inst.exports as Record<string, unknown>;
-  return specs.map((_, i) => ({
-    fn: x[`f${i}`] as BlockFn, checked: x[`g${i}`] as BlockFn | undefined, moduleBytes: bytes.length, table: tbl, slots,
-  }));
+  const out: Compiled[] = [];
+  for (let i = 0; i < b.specs; i++) {
+    out.push({ fn: x[`f${i}`] as BlockFn, checked: x[`g${i}`] as BlockFn | undefined, moduleBytes: b.size, table: tbl, slots: b.slots });
+  }
+  return out;
 }
 
 /** Compiles one program into a module of its own. */
@@ -514,6 +552,16 @@ interface Prepared {
   linkable: boolean;
 }
 
+/** A batch on the compile worker. */
+interface InFlight {
+  blocks: Block[];
+  prepared: Prepared[];
+  built: BuiltBatch;
+  directPairs: [number, number][];
+  /** One of its blocks was dropped meanwhile: the module is not installed. */
+  cancelled: boolean;
+}
+
 interface SlotInfo {
   /** Its module's link table and its index there (set once the module is instantiated). */
   table?: WebAssembly.Table;
@@ -532,7 +580,7 @@ export class Jit implements BlockCompiler {
   readonly threshold: number;
   readonly rt: JitRuntime;
   readonly stats: JitStats = {
-    compiled: 0, dropped: 0, failed: 0, genMs: 0, wasmMs: 0, bytes: 0, modules: 0, links: 0, misses: 0, entries: 0,
+    compiled: 0, dropped: 0, failed: 0, cancelled: 0, genMs: 0, wasmMs: 0, bytes: 0, modules: 0, links: 0, misses: 0, entries: 0,
     evicted: 0, evictedModules: 0, liveModules: 0, liveBytes: 0, peakBytes: 0,
   };
   readonly maxCodeBytes: number;
@@ -550,6 +598,10 @@ export class Jit implements BlockCompiler {
   private readonly batch: number;
   /** Blocks waiting for a batch, with their hit count when they were queued. */
   private readonly pending = new Map<Block, number>();
+  private readonly worker?: CompileWorker;
+  /** Batches on the worker, by id, and the batch each of their blocks is in. */
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly flightOf = new Map<Block, InFlight>();
 
   constructor(readonly cpu: Cpu, opts: JitOptions = {}) {
     this.threshold = opts.threshold ?? 50;
@@ -560,6 +612,12 @@ export class Jit implements BlockCompiler {
     this.maxModules = opts.maxModules ?? Infinity;
     this.rt = new JitRuntime(cpu);
     this.rt.onMiss = (slot, lo, hi) => this.miss(slot, lo, hi);
+    if (opts.asyncCompile && this.threshold > 0) this.worker = new CompileWorker();
+  }
+
+  /** Stops the compile worker (if any). */
+  close(): void {
+    this.worker?.close();
   }
 
   /**
@@ -568,6 +626,9 @@ export class Jit implements BlockCompiler {
    * whatever is queued once the batch is full or it has waited `batch` more runs of its own.
    */
   compile(cpu: Cpu, block: Block): (() => void) | undefined {
+    if (this.worker?.ready) this.receive();
+    if (this.flightOf.has(block)) return undefined;
+    if (block.compiled) return block.compiled; // (installed just now)
     if (this.batch <= 1 || this.threshold === 0) {
       this.flush([block]);
       return block.compiled;
@@ -584,12 +645,83 @@ export class Jit implements BlockCompiler {
     return undefined;
   }
 
-  /** Compiles blocks into one module, links them, and gives each its `compiled` runner. */
-  private flush(blocks: Block[]): void {
+  /** Compiles blocks into one module, links them, and gives each its `compiled` runner (later, with a worker). */
+  private flush(blocks: Block[], sync = false): void {
     const prepared = blocks.map((b) => this.prepare(b));
-    // Exits to another block of this batch on the same linear and physical page tail-call it directly: a write to
-    // the page drops both, eviction takes the whole module, and the page's mapping was checked when the chain
-    // entered it, exactly as for a same-page link through the table (see isDirect).
+    const directPairs = this.directLinks(prepared);
+    if (this.worker && !sync) {
+      let built: BuiltBatch;
+      try {
+        built = buildBatch(this.rt, prepared.map((p) => p.spec), this.stats);
+      } catch (e) {
+        this.failed(blocks, prepared, e);
+        return;
+      }
+      const f: InFlight = { blocks, prepared, built, directPairs, cancelled: false };
+      this.inFlight.set(this.worker.submit(built.bytes), f);
+      for (const b of blocks) this.flightOf.set(b, f);
+      return;
+    }
+    let done: Compiled[];
+    try {
+      done = compileBatch(this.rt, prepared.map((p) => p.spec), this.stats);
+    } catch (e) {
+      this.failed(blocks, prepared, e);
+      return;
+    }
+    this.installBatch(blocks, prepared, done, directPairs);
+  }
+
+  /** Installs the batches the worker has finished; those that lost a block meanwhile are dropped whole. */
+  private receive(): void {
+    for (const r of this.worker!.take()) {
+      const f = this.inFlight.get(r.id)!;
+      this.inFlight.delete(r.id);
+      for (const b of f.blocks) if (this.flightOf.get(b) === f) this.flightOf.delete(b);
+      if (f.cancelled || !r.module) {
+        if (f.cancelled) this.stats.cancelled++;
+        this.giveBack(f.prepared);
+        // (a module V8 rejected: compiled again here, where a failure is tracked down to its block)
+        if (!f.cancelled) this.flush(f.blocks, true);
+        continue;
+      }
+      let done: Compiled[];
+      try {
+        done = instantiateBatch(this.rt, f.built, r.module, this.stats);
+      } catch (e) {
+        this.failed(f.blocks, f.prepared, e);
+        continue;
+      }
+      this.installBatch(f.blocks, f.prepared, done, f.directPairs);
+    }
+  }
+
+  /** Gives back what prepare() took for blocks that will not be installed. */
+  private giveBack(prepared: Prepared[]): void {
+    for (const p of prepared) {
+      for (const slot of p.out) this.freeSlot(slot);
+      this.rt.releaseToken(p.spec.token!);
+    }
+  }
+
+  /** A batch did not compile: its blocks are compiled one by one to find the culprit, which is not tried again. */
+  private failed(blocks: Block[], prepared: Prepared[], e: unknown): void {
+    this.giveBack(prepared);
+    if (blocks.length > 1) for (const b of blocks) this.flush([b], true);
+    else {
+      this.stats.failed++;
+      blocks[0]!.hits = -1e9; // do not retry
+      if (process.env.KEMU_JIT_DEBUG) console.error('JIT: compile failed:', e);
+    }
+  }
+
+  /**
+   * Exits to another block of the batch on the same linear and physical page tail-call it directly: a write to
+   * the page drops both, eviction takes the whole module, and the page's mapping was checked when the chain
+   * entered it, exactly as for a same-page link through the table (see isDirect). Returns the (caller, callee)
+   * index pairs, filled in as the code is generated.
+   */
+  private directLinks(prepared: Prepared[]): [number, number][] {
     const directPairs: [number, number][] = [];
     if (this.chaining) {
       const index = new Map<string, number>();
@@ -611,22 +743,10 @@ export class Jit implements BlockCompiler {
         };
       }
     }
-    let done: Compiled[];
-    try {
-      done = compileBatch(this.rt, prepared.map((p) => p.spec), this.stats);
-    } catch (e) {
-      for (const p of prepared) {
-        for (const slot of p.out) this.freeSlot(slot);
-        this.rt.releaseToken(p.spec.token!);
-      }
-      if (blocks.length > 1) for (const b of blocks) this.flush([b]); // find the culprit
-      else {
-        this.stats.failed++;
-        blocks[0]!.hits = -1e9; // do not retry
-        if (process.env.KEMU_JIT_DEBUG) console.error('JIT: compile failed:', e);
-      }
-      return;
-    }
+    return directPairs;
+  }
+
+  private installBatch(blocks: Block[], prepared: Prepared[], done: Compiled[], directPairs: [number, number][]): void {
     const mod: CodeModule = { bytes: done[0]!.moduleBytes, blocks: new Set(blocks), used: this.cpu.icount };
     // Make room before anything links to the new code (no compiled code is running: the run loop asked).
     this.evictFor(mod.bytes);
@@ -857,6 +977,11 @@ export class Jit implements BlockCompiler {
 
   dropped(block: Block): void {
     this.pending.delete(block);
+    const f = this.flightOf.get(block);
+    if (f) {
+      f.cancelled = true;
+      this.flightOf.delete(block);
+    }
     if (this.forget(block)) this.stats.dropped++;
   }
 

@@ -19,8 +19,11 @@ export function jitModeFromEnv(env: NodeJS.ProcessEnv = process.env): JitMode {
   throw new Error(`KEMU_JIT='${v}' (expected ${JIT_MODES.join(', ')})`);
 }
 
-/** Plugs the JIT into `cpu` as `mode` says; returns it (undefined for 'off'). */
-export function applyJit(cpu: Cpu, mode: JitMode): Jit | undefined {
+/**
+ * Plugs the JIT into `cpu` as `mode` says; returns it (undefined for 'off'). `asyncCompile`: compile on a worker
+ * thread ('on' only: see JitOptions.asyncCompile).
+ */
+export function applyJit(cpu: Cpu, mode: JitMode, asyncCompile = false): Jit | undefined {
   if (mode === 'off') return undefined;
-  return enableJit(cpu, mode === 'force' ? { threshold: 0 } : {});
+  return enableJit(cpu, mode === 'force' ? { threshold: 0 } : { asyncCompile });
 }
