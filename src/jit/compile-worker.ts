@@ -40,6 +40,8 @@ export class CompileWorker {
   private readonly done: Int32Array;
   private taken = 0;
   private nextId = 0;
+  /** The worker died (an error it did not catch, or it exited): what it had not finished will not come. */
+  lost = false;
 
   constructor() {
     setFlagsFromString('--no-wasm-lazy-compilation');
@@ -50,6 +52,8 @@ export class CompileWorker {
     // (the CPU's thread never waits for the worker on the event loop: neither may keep the process alive)
     this.worker.unref();
     this.port.unref();
+    this.worker.on('error', () => (this.lost = true));
+    this.worker.on('exit', () => (this.lost = true));
   }
 
   /** Queues `bytes` for compilation; returns the id its result will carry. */

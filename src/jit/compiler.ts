@@ -598,7 +598,7 @@ export class Jit implements BlockCompiler {
   private readonly batch: number;
   /** Blocks waiting for a batch, with their hit count when they were queued. */
   private readonly pending = new Map<Block, number>();
-  private readonly worker?: CompileWorker;
+  private worker?: CompileWorker;
   /** Batches on the worker, by id, and the batch each of their blocks is in. */
   private readonly inFlight = new Map<number, InFlight>();
   private readonly flightOf = new Map<Block, InFlight>();
@@ -615,9 +615,15 @@ export class Jit implements BlockCompiler {
     if (opts.asyncCompile && this.threshold > 0) this.worker = new CompileWorker();
   }
 
-  /** Stops the compile worker (if any). */
+  /** Batches on the compile worker now. */
+  get compiling(): number {
+    return this.inFlight.size;
+  }
+
+  /** Stops the compile worker (if any); compiles happen on this thread from then on. */
   close(): void {
     this.worker?.close();
+    if (this.worker) this.withoutWorker();
   }
 
   /**
@@ -627,6 +633,7 @@ export class Jit implements BlockCompiler {
    */
   compile(cpu: Cpu, block: Block): (() => void) | undefined {
     if (this.worker?.ready) this.receive();
+    if (this.worker?.lost) this.withoutWorker();
     if (this.flightOf.has(block)) return undefined;
     if (block.compiled) return block.compiled; // (installed just now)
     if (this.batch <= 1 || this.threshold === 0) {
@@ -694,6 +701,16 @@ export class Jit implements BlockCompiler {
       }
       this.installBatch(f.blocks, f.prepared, done, f.directPairs);
     }
+  }
+
+  /** The worker is gone: compile here from now on; the blocks it had go back to the interpreter's count. */
+  private withoutWorker(): void {
+    this.worker = undefined;
+    for (const f of this.inFlight.values()) {
+      this.giveBack(f.prepared);
+      for (const b of f.blocks) this.flightOf.delete(b);
+    }
+    this.inFlight.clear();
   }
 
   /** Gives back what prepare() took for blocks that will not be installed. */
