@@ -2,9 +2,8 @@
 // result as under the interpreter, modules get evicted and recompiled, and no link slot ever points at code that
 // is no longer in the cache.
 import { describe, expect, it } from 'vitest';
-import { Machine } from '../src/machine/machine.ts';
-import { enableJit, type JitOptions } from '../src/jit/compiler.ts';
-import { boot } from './jit-guest.ts';
+import type { JitOptions } from '../src/jit/compiler.ts';
+import { PRINT_DL_AND_EXIT, boot, expectSame, runSliced } from './jit-guest.ts';
 import { buildKernel } from './loader-build.ts';
 import { buildWorkload } from '../bench/workloads.ts';
 
@@ -33,34 +32,12 @@ function bigCodeGuest(n: number, rounds: number): Uint8Array {
       call patch
       dec %ecx
       jnz 0b
-      mov $0x3f8, %bx
-      xchg %bx, %dx
-      mov %bl, %al
-      out %al, %dx
-      xchg %bx, %dx
-      mov %dl, %al
-      out %al, $0xf4
+      ${PRINT_DL_AND_EXIT}
     patch: mov $5, %esi
       add %rsi, %rdx
       ret
     ${fns.join('\n    ')}
   `, { bits: 64 });
-}
-
-function runJit(elf: Uint8Array, opts: JitOptions, checkEvery: number) {
-  const out: number[] = [];
-  const m = new Machine({ ramSize: 16 << 20, output: (b) => out.push(...b), jit: 'off' });
-  m.load(elf);
-  const jit = enableJit(m.cpu, opts);
-  const problems: string[] = [];
-  let r;
-  // run in slices, checking the cache's bookkeeping between them
-  for (;;) {
-    r = m.run(checkEvery);
-    problems.push(...jit.checkInvariants());
-    if (r.kind !== 'budget' || m.cpu.icount > 20_000_000) break;
-  }
-  return { r, out: Buffer.from(out).toString(), icount: m.cpu.icount, jit, problems };
 }
 
 describe('JIT code cache budget', () => {
@@ -69,11 +46,8 @@ describe('JIT code cache budget', () => {
 
   it('evicts cold modules to stay within a byte budget and still computes the same', () => {
     const budget = 24 * 1024;
-    const j = runJit(elf, { threshold: 2, batch: 4, maxCodeBytes: budget }, 50_000);
-    expect(j.r).toEqual(ref.r);
-    expect(j.out).toBe(ref.out);
-    expect(j.icount).toBe(ref.icount);
-    expect(j.problems).toEqual([]);
+    const j = runSliced(elf, { threshold: 2, batch: 4, maxCodeBytes: budget }, 50_000);
+    expectSame(j, ref);
     const s = j.jit.stats;
     expect(s.failed).toBe(0);
     expect(s.evictedModules).toBeGreaterThan(10);
@@ -84,11 +58,8 @@ describe('JIT code cache budget', () => {
 
   it('bounds the number of modules, down to a single one', () => {
     for (const maxModules of [1, 3]) {
-      const j = runJit(elf, { threshold: 1, batch: 2, maxModules }, 30_000);
-      expect(j.r).toEqual(ref.r);
-      expect(j.out).toBe(ref.out);
-      expect(j.icount).toBe(ref.icount);
-      expect(j.problems).toEqual([]);
+      const j = runSliced(elf, { threshold: 1, batch: 2, maxModules }, 30_000);
+      expectSame(j, ref);
       expect(j.jit.stats.liveModules).toBeLessThanOrEqual(maxModules);
       expect(j.jit.stats.evictedModules).toBeGreaterThan(0);
     }
@@ -97,11 +68,8 @@ describe('JIT code cache budget', () => {
   it('with compile-at-once (threshold 0) and a tiny budget', () => {
     const small = bigCodeGuest(40, 4);
     const sref = boot(small, null, 1_000_000);
-    const j = runJit(small, { threshold: 0, maxCodeBytes: 4096 }, 2_000);
-    expect(j.r).toEqual(sref.r);
-    expect(j.out).toBe(sref.out);
-    expect(j.icount).toBe(sref.icount);
-    expect(j.problems).toEqual([]);
+    const j = runSliced(small, { threshold: 0, maxCodeBytes: 4096 }, 2_000);
+    expectSame(j, sref);
     expect(j.jit.stats.evicted).toBeGreaterThan(100);
   });
 
@@ -145,7 +113,7 @@ afn: mov $40, %ecx
     const ref = boot(elf, null, 20_000_000);
     expect(ref.out).toMatch(/^result=[0-9a-f]{16}\n$/);
     for (const opts of [{ threshold: 2, batch: 8 }, { threshold: 0 }, { threshold: 1, batch: 3, maxModules: 2 }]) {
-      const j = runJit(elf, opts, 7_000);
+      const j = runSliced(elf, opts, 7_000);
       expect(j.out).toBe(ref.out);
       expect(j.icount).toBe(ref.icount);
       expect(j.problems).toEqual([]);

@@ -1,7 +1,7 @@
 // Runs whole guests under the interpreter and under the JIT and checks that everything observable agrees.
 import { expect } from 'vitest';
 import { Machine, type RunResult } from '../src/machine/machine.ts';
-import { enableJit, type Jit } from '../src/jit/compiler.ts';
+import { enableJit, type Jit, type JitOptions } from '../src/jit/compiler.ts';
 import { buildKernel } from './loader-build.ts';
 import { JUMP_CACHE_OFFSET } from '../src/cpu/cpu.ts';
 
@@ -60,3 +60,61 @@ export function agree(elf: Uint8Array, maxInsns?: number, linear = false): { ref
 }
 
 export const asm = (s: string) => buildKernel(s, { bits: 64 });
+
+/** AT&T assembly: writes %rdx's low byte to the UART and exits (debug-exit port 0xf4) with it. */
+export const PRINT_DL_AND_EXIT = `
+      mov $0x3f8, %bx
+      xchg %bx, %dx
+      mov %bl, %al
+      out %al, %dx
+      xchg %bx, %dx
+      mov %dl, %al
+      out %al, $0xf4`;
+
+export interface SlicedRun {
+  r: RunResult;
+  out: string;
+  icount: number;
+  jit: Jit;
+  /** What the code cache's consistency check found between slices (see Jit.checkInvariants). */
+  problems: string[];
+  /** Batches on the compile worker when `closeEarly` closed it. */
+  compilingAtClose: number;
+}
+
+/**
+ * Runs `elf` with the JIT in slices of `slice` instructions (up to about `maxInsns`), checking the code cache's
+ * bookkeeping between them. `closeEarly`: closes the JIT's compile worker as soon as it has a batch.
+ */
+export function runSliced(elf: Uint8Array, opts: JitOptions, slice: number, maxInsns = 20_000_000, closeEarly = false): SlicedRun {
+  const out: number[] = [];
+  const m = new Machine({ ramSize: 16 << 20, output: (b) => out.push(...b), jit: 'off' });
+  m.load(elf);
+  const jit = enableJit(m.cpu, opts);
+  const problems: string[] = [];
+  let compilingAtClose = 0;
+  let r: RunResult;
+  try {
+    for (;;) {
+      r = m.run(slice);
+      problems.push(...jit.checkInvariants());
+      if (closeEarly && jit.compiling) {
+        compilingAtClose = jit.compiling;
+        jit.close();
+        closeEarly = false;
+      }
+      if (r.kind !== 'budget' || m.cpu.icount > maxInsns) break;
+    }
+  } finally {
+    jit.close();
+  }
+  return { r, out: Buffer.from(out).toString(), icount: m.cpu.icount, jit, problems, compilingAtClose };
+}
+
+/** A sliced JIT run ended as the interpreter's did, and the code cache stayed consistent. */
+export function expectSame(j: SlicedRun, ref: GuestRun): void {
+  expect(j.r).toEqual(ref.r);
+  expect(j.out).toBe(ref.out);
+  expect(j.icount).toBe(ref.icount);
+  expect(j.problems).toEqual([]);
+}
