@@ -691,15 +691,15 @@ export class Jit implements BlockCompiler {
       const f = this.inFlight.get(r.id)!;
       this.inFlight.delete(r.id);
       for (const b of f.blocks) if (this.flightOf.get(b) === f) this.flightOf.delete(b);
-      if (f.cancelled || !r.module) {
-        if (f.cancelled) this.stats.cancelled++;
+      if (f.cancelled) {
+        this.stats.cancelled++;
         this.giveBack(f.prepared);
-        // (a module V8 rejected: compiled again here, where a failure is tracked down to its block)
-        if (!f.cancelled) this.flush(f.blocks, true);
         continue;
       }
       let done: Compiled[];
       try {
+        // (a module V8 rejected fails the same way here: its blocks are tried one by one)
+        if (!r.module) throw new Error(r.error);
         done = instantiateBatch(this.rt, f.built, r.module, this.stats);
       } catch (e) {
         this.failed(f.blocks, f.prepared, e);
