@@ -162,8 +162,8 @@ const SLOTS = L.STATE_SIZE >> 3;
 const RIP_SLOT = L.RIP >> 3;
 const OP_LABEL = Op.LABEL;
 const OP_INSN = Op.INSN;
-/** Trips around an in-function loop before it re-enters itself through a chain (see Gen.loopBack). */
-const LOOP_TRIPS = 1024;
+/** Instructions an in-function loop runs before it re-enters itself through a chain (see Gen.loopBack). */
+const LOOP_INSNS = 16384;
 const PARAM_N = 0;
 const PARAM_LIMIT = 1;
 
@@ -378,7 +378,7 @@ class Gen {
   private scope = 0;
   private readonly loopRip?: { lo: number; hi: number };
   private looping = false; // the body is inside a wasm loop (some exit goes back to the top)
-  private ctrLocal = -1; // loop trips left before the function re-enters itself
+  private loopEnd = -1; // the count (PARAM_N based) at which the loop stops going round: min(limit, entry + LOOP_INSNS)
 
   constructor(private readonly p: Program, private readonly env: CodegenEnv, opts: CodegenOptions, scratch: Scratch) {
     this.code = p.code;
@@ -643,8 +643,9 @@ class Gen {
         const k = this.cached.indexOf(off >> 3);
         if (k >= 0) this.dirty[k] = 1;
       }
-      this.ctrLocal = this.local(Ty.I32);
-      c.i32(LOOP_TRIPS).set(this.ctrLocal);
+      this.loopEnd = this.local(Ty.I32);
+      c.get(PARAM_N).i32(LOOP_INSNS).op(W.i32_add).get(PARAM_LIMIT).get(PARAM_N).i32(LOOP_INSNS).op(W.i32_add).get(PARAM_LIMIT);
+      c.op(W.i32_lt_u).op(W.select).set(this.loopEnd);
       c.op(W.loop).byte(VOID);
     }
     for (let i = this.order.length - 1; i >= 0; i--) c.op(W.block).byte(VOID);
@@ -713,17 +714,17 @@ class Gen {
 
   /**
    * An exit to the program's own start: while the budget allows and nothing asked for the run loop (what a
-   * chain to itself would check), branch back to the top with the count so far as the new base. Every
-   * LOOP_TRIPS trips it leaves the loop instead and chains to itself (a new call): V8 tiers wasm functions up
-   * from their baseline code only at calls, not inside a running loop.
+   * chain to itself would check), branch back to the top with the count so far as the new base. After
+   * LOOP_INSNS instructions it leaves the loop instead and chains to itself (a new call): V8 tiers wasm functions
+   * up from their baseline code only at calls, not inside a running loop. (One compare against loopEnd checks
+   * both the budget and that bound.)
    */
   private loopBack(): void {
     const c = this.c;
     const nx = this.scratchLocal('nx', Ty.I32);
     this.pushCount();
     c.set(nx);
-    c.get(this.ctrLocal).i32(1).op(W.i32_sub).tee(this.ctrLocal);
-    c.get(nx).get(PARAM_LIMIT).op(W.i32_lt_u).op(W.i32_and);
+    c.get(nx).get(this.loopEnd).op(W.i32_lt_u);
     this.andUnbroken();
     this.ifLikely(1, VOID);
     // deferred stores the top overwrites before anything could observe them are dropped; others are stored
@@ -1222,8 +1223,8 @@ class Gen {
   private tlbHit(lin: number, size: number, access: number): void {
     const c = this.c;
     const e = this.scratchLocal('e', Ty.I32);
-    c.get(lin).i64(12, 0).op(W.i64_shr_u);
-    c.op(W.i32_wrap_i64).i32(TLB_ENTRIES - 1).op(W.i32_and).i32(5).op(W.i32_shl).tee(e);
+    // the entry's byte offset, ((lin >> 12) & (TLB_ENTRIES - 1)) * 32, in two operations on the low word
+    c.get(lin).op(W.i32_wrap_i64).i32(7).op(W.i32_shr_u).i32((TLB_ENTRIES - 1) << 5).op(W.i32_and).tee(e);
     c.mem(W.i64_load, 3, this.tlb + access * 8);
     c.get(lin);
     if (size > 1) c.i64(size - 1, 0).op(W.i64_add);

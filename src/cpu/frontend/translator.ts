@@ -440,14 +440,14 @@ export class Translator extends IrBuilder {
     const neg = cc & 1;
     let r: T32;
     const s = this.sized(v.size);
-    if (v.kind === CcKind.SUB && cc >= 2 && cc !== 8 && cc !== 9 && cc !== 10 && cc !== 11) {
-      // After cmp/sub the conditions are comparisons of the original operands.
+    if (v.kind === CcKind.SUB && cc >= 2 && (cc < 4 || cc > 5) && (cc < 8 || cc > 11)) {
+      // After cmp/sub the conditions are comparisons of the original operands (but e/ne: the difference is zero,
+      // one compare where a == b would add the operand back first).
       const src1 = s.add(v.dst, v.src);
       const a = s.mask(src1), b = s.mask(v.src);
       const sa = s.sext(src1), sb = s.sext(v.src);
       switch (cc >> 1) {
         case 1: r = s.setcc(Cond.LTU, a, b); break; // b / ae
-        case 2: r = s.setcc(Cond.EQ, a, b); break; // e / ne
         case 3: r = s.setcc(Cond.LEU, a, b); break; // be / a
         case 6: r = s.setcc(Cond.LTS, sa, sb); break; // l / ge
         default: r = s.setcc(Cond.LES, sa, sb); break; // le / g
