@@ -50,6 +50,44 @@ const GUESTS: Record<string, string> = {
     .balign 4096
     buf: .skip 40000
   `,
+  // table-driven CRC-32 as xz_crc32's loop (the bzImage decompressor's), over a 4 KiB buffer (8 per iteration)
+  crc: `
+    .globl _start
+    _start:
+      lea table(%rip), %r9
+      xor %ecx, %ecx
+    0: mov %ecx, %eax
+      mov $8, %edx
+    1: shr $1, %eax
+      jnc 2f
+      xor $0xedb88320, %eax
+    2: dec %edx
+      jnz 1b
+      mov %eax, (%r9,%rcx,4)
+      inc %ecx
+      cmp $256, %ecx
+      jne 0b
+      mov $-1, %ecx
+      mov $${Math.max(1, Math.floor(iters / 4096))}, %r10d
+    3: lea buf(%rip), %rdi
+      lea 4096(%rdi), %r8
+    4: movzbl (%rdi), %r15d
+      add $1, %rdi
+      xor %ecx, %r15d
+      shr $8, %ecx
+      movzbl %r15b, %r15d
+      xor (%r9,%r15,4), %ecx
+      cmp %r8, %rdi
+      jne 4b
+      dec %r10d
+      jnz 3b
+      mov %ecx, %eax
+      out %al, $0xf4
+    .data
+    .balign 4096
+    table: .fill 256, 4, 0
+    buf: .fill 4096, 1, 0x5a
+  `,
   // calls and the stack: push/pop/call/ret (8 instructions per iteration)
   call: `
     .globl _start
