@@ -3,9 +3,10 @@
 // The TLB lives in the WebAssembly.Memory right after the CPU state block, so JIT'd code can check it inline:
 // two direct-mapped tables (supervisor, user accesses) of TLB_ENTRIES entries of 32 bytes:
 //   +0  read tag  (i64: linear >> 12, or -1)      +16 exec tag (i64)
-//   +8  write tag (i64)                            +24 physical page address (u32)   +28 flags (u32: TLB_GLOBAL,
-//                                                      TLB_WCODE, and the page size's shift in bits 8-15 for pages
-//                                                      above 4 KiB)
+//   +8  write tag (i64)                            +24 addend (u32): physical page - (linear & ~0xfff), mod 2^32,
+//                                                      so physical = (linear + addend) mod 2^32 (no masking)
+//                                                  +28 flags (u32: TLB_GLOBAL, TLB_WCODE, and the page size's
+//                                                      shift in bits 8-15 for pages above 4 KiB)
 // A tag is set only when that access is allowed at that privilege with no side effect left to do: the write tag
 // needs the dirty bit already set, RAM (not MMIO), and a page that holds no translated code. Everything else takes
 // the slow path here: page walk, accessed/dirty updates, #PF, MMIO, self-modifying-code detection. A write that is
@@ -214,7 +215,8 @@ export class Mmu {
     const addr = page * 4096;
     for (let n = this.wHead[page]!; n >= 0; n = this.wNext[n]!) {
       const e = this.tlb32 + n * (TLB_ENTRY >> 2);
-      if (i32[e + 6]! >>> 0 === addr && (i32[e + 2] !== -1 || i32[e + 3] !== -1)) {
+      // (a write tag that is set is the linear page, vlo: the entry maps it to addr)
+      if ((i32[e + 2] !== -1 || i32[e + 3] !== -1) && ((i32[e + 6]! + (i32[e + 2]! << 12)) >>> 0) === addr) {
         i32[e + 2] = -1;
         i32[e + 3] = -1;
         i32[e + 7]! |= TLB_WCODE;
@@ -313,10 +315,10 @@ export class Mmu {
     const vhi = hi >>> 12;
     const e = this.tlb32 + (((user ? TLB_ENTRIES : 0) + (vlo & (TLB_ENTRIES - 1))) * TLB_ENTRY >> 2);
     const t = e + access * 2;
-    if (i32[t] === vlo && i32[t + 1] === vhi) return (i32[e + 6]! >>> 0) + (lo & 0xfff);
+    if (i32[t] === vlo && i32[t + 1] === vhi) return (i32[e + 6]! + lo) >>> 0;
     // a write to a page holding code: allowed (the entry says so) but not tagged, so that it comes here
     if (access === Access.Write && i32[e] === vlo && i32[e + 1] === vhi && i32[e + 7]! & TLB_WCODE) {
-      return (i32[e + 6]! >>> 0) + (lo & 0xfff);
+      return (i32[e + 6]! + lo) >>> 0;
     }
     return this.walk(lo, hi, access, user, e, vlo, vhi);
   }
@@ -470,7 +472,7 @@ export class Mmu {
     i32[e + 3] = w && ram && !code ? vhi : -1;
     i32[e + 4] = x && ram ? vlo : -1;
     i32[e + 5] = x && ram ? vhi : -1;
-    i32[e + 6] = page | 0;
+    i32[e + 6] = (page - (vlo << 12)) | 0;
     i32[e + 7] = (g ? TLB_GLOBAL : 0) | (w && code ? TLB_WCODE : 0) | (shift << 8);
   }
 

@@ -1235,7 +1235,7 @@ class Gen {
   /** Pushes the host address for `lin` through TLB entry `e` (after a hit). */
   private physAddr(lin: number): void {
     const e = this.scratchLocal('e', Ty.I32);
-    this.c.get(e).mem(W.i32_load, 2, this.tlb + 24).get(lin).op(W.i32_wrap_i64).i32(0xfff).op(W.i32_and).op(W.i32_add);
+    this.c.get(e).mem(W.i32_load, 2, this.tlb + 24).get(lin).op(W.i32_wrap_i64).op(W.i32_add);
   }
 
   /** The linear address local for seg:addr in 64-bit mode (FS/GS add their base). */

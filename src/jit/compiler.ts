@@ -492,11 +492,11 @@ export interface EntryCheck {
 function checkBody(k: EntryCheck, f: number): Uint8Array {
   const user = (k.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
   const c = new Code(96);
-  // pushes "the exec TLB entry of linear page `vpn` maps it to physical `page`"
+  // pushes "the exec TLB entry of linear page `vpn` maps it to physical `page`" (its addend: mmu.ts)
   const maps = (vpn: bigint, page: number) => {
     const e = k.stateBase + TLB_OFFSET + ((user ? TLB_ENTRIES : 0) + Number(vpn & BigInt(TLB_ENTRIES - 1))) * TLB_ENTRY;
     c.i32(0).mem(W.i64_load, 3, e + 16).i64(Number(vpn & 0xffffffffn) | 0, Number(vpn >> 32n) | 0).op(W.i64_eq);
-    c.i32(0).mem(W.i32_load, 2, e + 24).i32(page | 0).op(W.i32_eq).op(W.i32_and);
+    c.i32(0).mem(W.i32_load, 2, e + 24).i32((page - (Number(vpn & 0xfffffn) << 12)) | 0).op(W.i32_eq).op(W.i32_and);
   };
   const vpn = k.rip >> 12n;
   maps(vpn, k.page);
