@@ -50,13 +50,15 @@ describe('JIT: branch hints', () => {
     const callee = (): Callee => ({ index: next++, type: 0 });
     const env: CodegenEnv = { read: callee, read64: callee, hi64: callee, write: callee, write64: callee, raise: callee, helper: callee };
     const g = generate(t.prog, env, { stateBase: cpu.stateBase, mode: cpu.mode });
-    // a load, a store, and inc's load and store
-    expect(g.hints.length / 2).toBe(4);
+    // a load, a store, and inc's load and store: each TLB hit likely, and on each slow path, after the call out,
+    // "JS asked for the run loop" unlikely (so after int3's helper too)
+    const likely: number[] = [];
     for (let k = 0; k < g.hints.length; k += 2) {
       expect(g.body[g.hints[k]!], `hint at ${g.hints[k]}`).toBe(W.if_);
-      expect(g.hints[k + 1]).toBe(1);
+      likely.push(g.hints[k + 1]!);
       if (k) expect(g.hints[k]!).toBeGreaterThan(g.hints[k - 2]!);
     }
+    expect(likely).toEqual([1, 0, 1, 0, 1, 0, 1, 0, 0]);
   });
 
   it('the section comes before the code and counts offsets from the function body with its locals', () => {

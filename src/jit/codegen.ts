@@ -357,7 +357,6 @@ class Gen {
   private ripLo = 0;
   private ripHi = 0;
   private chaining = false; // exits may chain (env.link)
-  private calledOut = false; // some call out of wasm comes before this point (it may have set CHAIN_BREAK)
   private ordinal = -1; // index of the current instruction in program order
   /** Per label: 1 if edges come from different instructions (their RIPs differ) and RIP may be needed before the next one. */
   private readonly ripMixed: Uint8Array;
@@ -725,7 +724,6 @@ class Gen {
     this.pushCount();
     c.set(nx);
     c.get(nx).get(this.loopEnd).op(W.i32_lt_u);
-    this.andUnbroken();
     this.ifLikely(1, VOID);
     // deferred stores the top overwrites before anything could observe them are dropped; others are stored
     const keep = this.pending;
@@ -991,15 +989,17 @@ class Gen {
     this.pending = keep ?? [];
   }
 
-  /** Before a call out of wasm: later chains first check that JS did not ask for the run loop. */
-  private callingOut(): void {
-    this.calledOut = true;
-  }
-
-  /** Ands the i32 on the stack with "nothing asked for the run loop" when a call out of wasm may have. */
-  private andUnbroken(): void {
-    if (!this.calledOut) return;
-    this.c.i32(0).mem(W.i32_load, 2, this.sb + L.CHAIN_BREAK).op(W.i32_eqz).op(W.i32_and);
+  /**
+   * After a call out of wasm (values it returned may be on the stack): if JS asked for the run loop, the budget
+   * becomes 0, so no later chain or way round a loop is taken (each compares the count with the budget only).
+   */
+  private calledOut(): void {
+    const c = this.c;
+    c.i32(0).mem(W.i32_load, 2, this.sb + L.CHAIN_BREAK);
+    this.ifLikely(0, VOID);
+    c.i32(0).set(PARAM_LIMIT);
+    if (this.loopEnd >= 0) c.i32(0).set(this.loopEnd);
+    c.op(W.end);
   }
 
   /** Before a call that may write guest memory: tell the self-modifying-code check which instruction runs. */
@@ -1121,7 +1121,6 @@ class Gen {
     this.pushCount();
     c.set(nx);
     c.get(nx).get(PARAM_LIMIT).op(W.i32_lt_u);
-    this.andUnbroken();
     this.ifLikely(1, VOID);
     c.get(nx).get(PARAM_LIMIT);
     if (direct >= 0) {
@@ -1156,7 +1155,6 @@ class Gen {
     this.pushCount();
     c.set(nx);
     c.get(nx).get(PARAM_LIMIT).op(W.i32_lt_u);
-    this.andUnbroken();
     this.ifLikely(1, VOID);
     c.get(t).op(W.global_get).u32(ic.pred).op(W.i64_eq);
     this.ifLikely(1, VOID);
@@ -1201,14 +1199,13 @@ class Gen {
     const f = this.env.helper(h, args, result);
     this.storePending();
     this.sync(); // a wasm helper can still fall back to JS (the cc_flags helper does for a bad CC_OP)
-    if (!this.env.helperInWasm?.(h, args, result)) {
-      this.callingOut();
-      this.markWhere();
-    }
+    const js = !this.env.helperInWasm?.(h, args, result);
+    if (js) this.markWhere();
     this.pushCount();
     for (let i = 0; i < args.length; i++) c.get(this.t(code[pc + 3 + i]!));
     this.callOut(f);
     if (d >= 0) c.set(this.t(d));
+    if (js) this.calledOut();
     this.reloadSlots(); // the helper may have changed any state
   }
 
@@ -1259,7 +1256,6 @@ class Gen {
     const c = this.c;
     this.sync();
     this.pendingToMemory();
-    this.callingOut();
     this.pushCount();
     if (size === 8) {
       c.i32(seg);
@@ -1275,13 +1271,13 @@ class Gen {
       c.i32(forWrite ? 1 : 0);
       this.callOut(this.env.read());
     }
+    this.calledOut();
   }
 
   private slowStore(size: number, seg: number, addr: number, v: number): void {
     const c = this.c;
     this.sync();
     this.pendingToMemory();
-    this.callingOut();
     this.markWhere();
     this.pushCount();
     if (size === 8) {
@@ -1296,6 +1292,7 @@ class Gen {
       c.get(this.t(v));
       this.callOut(this.env.write());
     }
+    this.calledOut();
   }
 
   /** A load; `forWrite` (read-modify-write destinations) checks the write tag, so the slow path faults as a write. */

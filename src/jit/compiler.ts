@@ -7,10 +7,10 @@
 // stores it into cpu.icount, so helpers and faults see the count the interpreter would have produced.
 //
 // Chaining: a block exit tail-calls the next compiled block through a slot of its module's link table (any
-// module's function can sit in it), as long as the run
-// loop's budget (cpu.runEnd) allows and the block called nothing outside wasm (only JS can change what the run
-// loop checks between blocks: stop requests, interrupts, halt, the mode). 64-bit mode only (linear = RIP). A chained
-// target must be exactly the block the run loop's lookup would find:
+// module's function can sit in it), as long as the run loop's budget (cpu.runEnd) allows and no JS the block
+// called asked for the run loop (only JS can change what the run loop checks between blocks: stop requests,
+// interrupts, halt, the mode; a call out that set CHAIN_BREAK makes the function's budget 0). 64-bit mode only
+// (linear = RIP). A chained target must be exactly the block the run loop's lookup would find:
 // - same mode, same RIP, and its code lies on one page (lookup also checks a second page);
 // - a target on the exit's own linear and physical page is entered directly (the run loop validated that page when
 //   it entered the chain); any other target through its entry check, which compares the exec TLB entry of its page
