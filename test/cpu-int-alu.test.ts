@@ -81,4 +81,27 @@ describe.skipIf(!NATIVE_ORACLE.ok)('basic integer instructions (native oracle)',
     // a quotient overflow in `div cl` is #DE: those cases compare the fault
     expect(report(res)).toBe('');
   });
+
+  it('flags consumed in the same block: every condition after cmp/sub (from the operands) and other producers', () => {
+    const o = new Oracle();
+    const r = new Rng(53n);
+    const producers = ['cmp rax, rbx', 'cmp eax, ebx', 'cmp ax, bx', 'cmp al, bl', 'cmp ah, bl', 'cmp rax, -5', 'cmp ecx, 0x7fffffff',
+      'cmp byte ptr [rsi+20], bl', 'cmp qword ptr [rsi+24], rbx', 'cmp rbx, qword ptr [rsi+24]', 'sub rax, rbx', 'sub cx, bx', 'sub bl, 0x80',
+      'add eax, ebx', 'and rax, rbx', 'inc ecx', 'dec bl', 'neg rbx', 'shr eax, cl'];
+    for (const p of producers) {
+      const sets = CC.map((cc, i) => `set${cc} byte ptr [rsi+${i}]`).join('\n');
+      const c = o.code(`${p}\n${sets}\ncmovl r10, rbx\ncmova r11, rax\nadc r8, 0\nsbb r9, r9\nlahf`, { label: `${p}; set* all` });
+      for (let k = 0; k < 40; k++) {
+        const x = biased(r, 64);
+        const data = new Uint8Array(32);
+        for (let i = 0; i < 8; i++) data[24 + i] = Number((x >> BigInt(8 * ((i + 3) % 8))) & 0xffn);
+        data[20] = r.int(256);
+        o.add(c, {
+          regs: { rax: x, rbx: r.int(4) ? biased(r, 64) : x, rcx: r.int(4) ? BigInt(r.int(70)) : biased(r, 64), rsi: DATA, r8: 0n, r9: 0n, r10: 1n, r11: 2n },
+          data, flags: r.flags(),
+        });
+      }
+    }
+    expect(report(o.run())).toBe('');
+  });
 });

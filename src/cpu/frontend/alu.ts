@@ -14,7 +14,7 @@ function binary(kind: CcKind, compute: (t: Translator, size: number, a: T, b: T)
     const b = t.read(s!);
     const r = compute(t, size, a, b);
     if (write) t.write(d!, r);
-    t.setFlags(kind, size, r, b);
+    t.setFlags(kind, size, r, b, undefined, kind === CcKind.SUB ? a : undefined);
   };
 }
 

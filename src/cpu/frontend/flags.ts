@@ -35,6 +35,11 @@ export interface CcValues {
   src2: T;
   /** Not recorded in the state block's CC_* fields (flags materialised by the helper for this block only). */
   local?: true;
+  /**
+   * SUB: the first operand, when the producer is in this block (not in the state block: conditions compare it
+   * with src directly instead of adding src back to the result).
+   */
+  src1?: T;
 }
 
 /**
@@ -108,7 +113,7 @@ export function cfOf(b: IrBuilder, v: CcValues): T32 {
       return b.select32(s.low32(v.src2), le, lt);
     }
     case CcKind.SUB: {
-      const src1 = s.mask(s.add(v.dst, v.src));
+      const src1 = s.mask(v.src1 ?? s.add(v.dst, v.src));
       return s.setcc(Cond.LTU, src1, s.mask(v.src));
     }
     case CcKind.SBB: {
@@ -135,7 +140,7 @@ export function ofOf(b: IrBuilder, v: CcValues): T32 {
       return s.msb(s.and(s.xor(src1, v.dst), s.xor(v.src, v.dst)));
     }
     case CcKind.SUB: case CcKind.SBB: {
-      const src1 = s.add(s.add(v.dst, v.src), v.kind === CcKind.SBB ? v.src2 : s.c(0));
+      const src1 = v.src1 ?? s.add(s.add(v.dst, v.src), v.kind === CcKind.SBB ? v.src2 : s.c(0));
       return s.msb(s.and(s.xor(src1, v.src), s.xor(src1, v.dst)));
     }
     case CcKind.LOGIC: case CcKind.SAR: case CcKind.CFSRC2: return b.const32(0);
@@ -175,7 +180,7 @@ export function afOf(b: IrBuilder, v: CcValues): T32 {
       return bit(b, s.low32(s.xor(s.xor(src1, v.src), v.dst)), 4);
     }
     case CcKind.SUB: case CcKind.SBB: {
-      const src1 = s.add(s.add(v.dst, v.src), v.kind === CcKind.SBB ? v.src2 : s.c(0));
+      const src1 = v.src1 ?? s.add(s.add(v.dst, v.src), v.kind === CcKind.SBB ? v.src2 : s.c(0));
       return bit(b, s.low32(s.xor(s.xor(src1, v.src), v.dst)), 4);
     }
     case CcKind.INC: return b.setcc32(Cond.EQ, b.bin32(Op.AND32, s.low32(v.dst), b.const32(0xf)), b.const32(0));

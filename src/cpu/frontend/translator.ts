@@ -353,9 +353,10 @@ export class Translator extends IrBuilder {
   // Flags
 
   /** Records a flag-setting operation (lazily: flags are computed only when read). */
-  setFlags(kind: CcKind, size: number, dst: T, src: T, src2?: T): void {
+  setFlags(kind: CcKind, size: number, dst: T, src: T, src2?: T, src1?: T): void {
     const s = this.sized(size);
     const v: CcValues = { kind, size, dst, src, src2: src2 ?? s.c(0) };
+    if (src1 !== undefined) v.src1 = src1;
     this.cc = v;
     ccToState(this, v);
   }
@@ -443,7 +444,7 @@ export class Translator extends IrBuilder {
     if (v.kind === CcKind.SUB && cc >= 2 && (cc < 4 || cc > 5) && (cc < 8 || cc > 11)) {
       // After cmp/sub the conditions are comparisons of the original operands (but e/ne: the difference is zero,
       // one compare where a == b would add the operand back first).
-      const src1 = s.add(v.dst, v.src);
+      const src1 = v.src1 ?? s.add(v.dst, v.src);
       const a = s.mask(src1), b = s.mask(v.src);
       const sa = s.sext(src1), sb = s.sext(v.src);
       switch (cc >> 1) {
