@@ -23,7 +23,8 @@ sem('lea', (t) => {
 
 sem(['nop', 'pause', 'endbr64', 'endbr32'], () => {});
 
-sem(['push', 'pushw'], (t) => {
+// (pushw/pushd, popw/popd: the decoder's names for a 66 prefix where the operand size differs from the mode's)
+sem(['push', 'pushw', 'pushd'], (t) => {
   const o = t.i.operands[0]!;
   const size = t.i.opSize;
   let v: T;
@@ -35,7 +36,7 @@ sem(['push', 'pushw'], (t) => {
   t.push(v, size);
 });
 
-sem(['pop', 'popw'], (t) => {
+sem(['pop', 'popw', 'popd'], (t) => {
   const o = t.i.operands[0]!;
   if (o.kind === OpKind.Reg && o.reg >> 8 === RegClass.SEG) return popSegment(t); // system/sys-priv.ts
   const size = t.i.opSize;

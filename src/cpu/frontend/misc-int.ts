@@ -1,5 +1,5 @@
 // Other general-purpose instructions: xadd, cmpxchg/cmpxchg8b/cmpxchg16b, movbe, xlat, the flag instructions
-// (clc stc cmc cld std, sahf lahf), crc32, adcx/adox.
+// (clc stc cmc cld std, sahf lahf), crc32, adcx/adox, bound.
 //
 // LOCK needs nothing here: with one vCPU every instruction is atomic, and the decoder turns a LOCK prefix where it
 // is not allowed into #UD.
@@ -201,3 +201,19 @@ sem('adox', addCarry(OF));
 // sit in the reserved-NOP space of 0F 1A/1B on a CPU without MPX (this model: AMD Zen).
 sem(['prefetch', 'prefetchw', 'prefetchwt1', 'prefetchnta', 'prefetcht0', 'prefetcht1', 'prefetcht2', 'cldemote',
   'bndldx', 'bndstx', 'bndmov', 'bndcl', 'bndcu', 'bndcn', 'bndmk'], () => {});
+
+// BOUND (legacy modes; EVEX in 64-bit code): #BR unless lower <= index <= upper, signed, the two bounds a pair of
+// the index's size at the memory operand.
+sem('bound', (t) => {
+  const [r, m] = t.i.operands;
+  const size = r!.size;
+  const s = t.sized(size);
+  const v = s.sext(t.read(r!));
+  const lower = s.sext(t.load(size, m!.seg, t.ea(m!)));
+  const upper = s.sext(t.load(size, m!.seg, t.ea({ ...m!, disp: m!.disp + size })));
+  const out = t.bin32(Op.OR32, s.setcc(Cond.LTS, v, lower), s.setcc(Cond.LTS, upper, v));
+  const ok = t.label();
+  t.brz(out, ok);
+  t.raise(Vec.BR);
+  t.place(ok);
+});
