@@ -10,6 +10,7 @@ import * as L from '../layout.ts';
 import { Vec } from '../fault.ts';
 import { CR0_EM, CR0_MP, CR0_TS } from '../system/desc.ts';
 import type { Translator } from './translator.ts';
+import { faultIf, faultUnless } from './sys-util.ts';
 
 export type FpuKind = 'x87' | 'wait' | 'mmx' | 'sse';
 
@@ -23,18 +24,10 @@ export function fpuGuard(t: Translator, kind: FpuKind): void {
   if (done & KIND_BIT[kind]) return;
   checked.set(t, done | KIND_BIT[kind]);
   const cr0 = t.ld32(L.CR0);
-  /** Raises `vec` when `v` is non-zero (or zero, with `ifZero`). */
-  const raiseIf = (v: T32, vec: number, ifZero = false) => {
-    const l = t.label();
-    if (ifZero) t.brnz(v, l);
-    else t.brz(v, l);
-    t.raise(vec, -1);
-    t.place(l);
-  };
   const bits = (v: T32, m: number) => t.bin32(Op.AND32, v, t.const32(m));
-  if (kind === 'mmx' || kind === 'sse') raiseIf(bits(cr0, CR0_EM), Vec.UD);
-  if (kind === 'sse') raiseIf(bits(t.ld32(L.CR4), CR4_OSFXSR), Vec.UD, true);
-  if (kind === 'x87') raiseIf(bits(cr0, CR0_EM | CR0_TS), Vec.NM);
-  else if (kind === 'wait') raiseIf(t.bin32(Op.XOR32, bits(cr0, CR0_MP | CR0_TS), t.const32(CR0_MP | CR0_TS)), Vec.NM, true);
-  else raiseIf(bits(cr0, CR0_TS), Vec.NM);
+  if (kind === 'mmx' || kind === 'sse') faultIf(t, bits(cr0, CR0_EM), Vec.UD);
+  if (kind === 'sse') faultUnless(t, bits(t.ld32(L.CR4), CR4_OSFXSR), Vec.UD);
+  if (kind === 'x87') faultIf(t, bits(cr0, CR0_EM | CR0_TS), Vec.NM);
+  else if (kind === 'wait') faultUnless(t, t.bin32(Op.XOR32, bits(cr0, CR0_MP | CR0_TS), t.const32(CR0_MP | CR0_TS)), Vec.NM);
+  else faultIf(t, bits(cr0, CR0_TS), Vec.NM);
 }

@@ -17,6 +17,7 @@ import * as L from '../layout.ts';
 import { CF, CcKind, OF, ZF } from './flags.ts';
 import { sem } from './registry.ts';
 import type { Translator } from './translator.ts';
+import { faultIf } from './sys-util.ts';
 
 const RAX = 0, RCX = 1, RDX = 2, RBX = 3;
 const DF = 0x400;
@@ -85,10 +86,7 @@ sem('cmpxchg16b', (t) => {
   const addr = t.ea(o);
   // the 16-byte alignment is of the linear address: a segment base counts (in 64-bit mode FS/GS)
   const base = t.codeBits !== 64 || o.seg >= 4 ? t.ld64(L.segOff(o.seg) + L.SEG_BASE) : t.const64(0);
-  const ok = t.label();
-  t.brz(t.lo32(t.bin64(Op.AND64, t.bin64(Op.ADD64, addr, base), t.const64(15))), ok);
-  t.raise(Vec.GP, 0);
-  t.place(ok);
+  faultIf(t, t.lo32(t.bin64(Op.AND64, t.bin64(Op.ADD64, addr, base), t.const64(15))), Vec.GP, 0);
   const addr8 = t.bin64(Op.ADD64, addr, t.const64(8));
   const lo = t.load(8, o.seg, addr, true) as T64;
   const hi = t.load(8, o.seg, addr8, true) as T64;
@@ -211,9 +209,5 @@ sem('bound', (t) => {
   const v = s.sext(t.read(r!));
   const lower = s.sext(t.load(size, m!.seg, t.ea(m!)));
   const upper = s.sext(t.load(size, m!.seg, t.ea({ ...m!, disp: m!.disp + size })));
-  const out = t.bin32(Op.OR32, s.setcc(Cond.LTS, v, lower), s.setcc(Cond.LTS, upper, v));
-  const ok = t.label();
-  t.brz(out, ok);
-  t.raise(Vec.BR);
-  t.place(ok);
+  faultIf(t, t.bin32(Op.OR32, s.setcc(Cond.LTS, v, lower), s.setcc(Cond.LTS, upper, v)), Vec.BR);
 });

@@ -13,6 +13,7 @@ import { GuestFault, Vec } from '../fault.ts';
 import { AF, CF, OF, PF, SF, ZF } from './flags.ts';
 import { sem } from './registry.ts';
 import type { Translator } from './translator.ts';
+import { faultIf } from './sys-util.ts';
 
 const RAX = 0, RDX = 2;
 
@@ -97,12 +98,7 @@ sem('imul', (t) => (t.i.operands.length === 1 ? mulAcc(true)(t) : imulN(t)));
 // div / idiv
 
 /** Raises #DE at run time when `c` is non-zero (the block goes on otherwise). */
-function deIf(t: Translator, c: T32): void {
-  const ok = t.label();
-  t.brz(c, ok);
-  t.raise(Vec.DE);
-  t.place(ok);
-}
+const deIf = (t: Translator, c: T32): void => faultIf(t, c, Vec.DE);
 
 function storeU64(h: IrHost, off: number, v: bigint): void {
   const w = (h.stateBase + off) >> 2;

@@ -8,6 +8,7 @@ import * as L from '../layout.ts';
 import { Vec } from '../fault.ts';
 import { fpuGuard } from './fpu-guard.ts';
 import type { Translator } from './translator.ts';
+import { faultIf } from './sys-util.ts';
 import type { VecHelper } from '../simd/helper.ts';
 
 export const isXmm = (o: Operand | undefined): boolean => o?.kind === OpKind.Reg && o.reg >> 8 === RegClass.XMM;
@@ -45,10 +46,7 @@ export function simdGuard(t: Translator): 'mmx' | 'sse' {
 export function mfCheck(t: Translator): void {
   const es = t.setcc32(Cond.NE, t.bin32(Op.AND32, t.ld16(L.FSW), t.const32(FSW_ES)), t.const32(0));
   const ne = t.setcc32(Cond.NE, t.bin32(Op.AND32, t.ld32(L.CR0), t.const32(CR0_NE)), t.const32(0));
-  const ok = t.label();
-  t.brz(t.bin32(Op.AND32, es, ne), ok);
-  t.raise(Vec.MF);
-  t.place(ok);
+  faultIf(t, t.bin32(Op.AND32, es, ne), Vec.MF);
 }
 
 /** An MMX instruction ran: TOP = 0, every register valid (FSW.TOP and the abridged tags). */
@@ -86,10 +84,7 @@ export function alignCheck(t: Translator, o: Operand, ea: T64): void {
     const mm = t.bin32(Op.AND32, t.ld32(L.MXCSR), t.const32(MXCSR_MM));
     bad = t.select32(mm, t.const32(0), bad);
   }
-  const ok = t.label();
-  t.brz(bad, ok);
-  t.raise(Vec.GP, 0);
-  t.place(ok);
+  faultIf(t, bad, Vec.GP, 0);
 }
 
 /** Whether the memory operand needs the alignment check (the decoder's A16 attribute, 16-byte accesses). */

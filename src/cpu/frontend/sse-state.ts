@@ -7,16 +7,14 @@ import { MXCSR_MASK_VALUE } from '../simd/mxcsr.ts';
 import { sem } from './registry.ts';
 import { fpuGuard } from './fpu-guard.ts';
 import { mfCheck, simdGuard } from './sse-common.ts';
+import { faultIf } from './sys-util.ts';
 
 /** ldmxcsr m32: #GP(0) if a reserved bit (outside MXCSR_MASK) is set. */
 sem('ldmxcsr', (t) => {
   const o = t.i.operands[0]!;
   simdGuard(t);
   const v = t.load(4, o.seg, t.ea(o)) as T32;
-  const ok = t.label();
-  t.brz(t.bin32(Op.AND32, v, t.const32(~MXCSR_MASK_VALUE)), ok);
-  t.raise(Vec.GP, 0);
-  t.place(ok);
+  faultIf(t, t.bin32(Op.AND32, v, t.const32(~MXCSR_MASK_VALUE)), Vec.GP, 0);
   t.st32(L.MXCSR, v);
 });
 

@@ -1,4 +1,4 @@
-// Small IR idioms shared by the system-instruction semantics (sys-*.ts).
+// Small IR idioms shared by the instruction semantics (first those of the system instructions, sys-*.ts).
 import { Cond, Op } from '../ir/ops.ts';
 import type { T32, T64 } from '../ir/builder.ts';
 import { ModeBits } from '../mode.ts';
@@ -9,6 +9,14 @@ import type { Translator } from './translator.ts';
 export function faultUnless(t: Translator, ok: T32, vec: number, code = -1): void {
   const l = t.label();
   t.brnz(ok, l);
+  t.raise(vec, code);
+  t.place(l);
+}
+
+/** Raises `vec` (with `code`, -1 = none) if `bad` is non-zero; execution continues after it otherwise. */
+export function faultIf(t: Translator, bad: T32, vec: number, code = -1): void {
+  const l = t.label();
+  t.brz(bad, l);
   t.raise(vec, code);
   t.place(l);
 }
