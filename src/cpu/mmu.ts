@@ -19,6 +19,8 @@ export const TLB_ENTRIES = 1024;
 export const TLB_ENTRY = 32;
 export const TLB_OFFSET = L.STATE_SIZE; // from the state block base
 export const TLB_SIZE = 2 * TLB_ENTRIES * TLB_ENTRY;
+/** A TLB entry's addend (+24) for linear page number `vpnLo` (its low 32 bits) mapped to physical address `page`. */
+export const tlbAddend = (page: number, vpnLo: number): number => (page - (vpnLo << 12)) | 0;
 const TLB_GLOBAL = 1;
 /** Flags bit: writes are allowed but the page holds translated code, so the write tag is left unset. */
 const TLB_WCODE = 2;
@@ -472,7 +474,7 @@ export class Mmu {
     i32[e + 3] = w && ram && !code ? vhi : -1;
     i32[e + 4] = x && ram ? vlo : -1;
     i32[e + 5] = x && ram ? vhi : -1;
-    i32[e + 6] = (page - (vlo << 12)) | 0;
+    i32[e + 6] = tlbAddend(page, vlo);
     i32[e + 7] = (g ? TLB_GLOBAL : 0) | (w && code ? TLB_WCODE : 0) | (shift << 8);
   }
 

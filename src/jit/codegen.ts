@@ -643,8 +643,9 @@ class Gen {
         if (k >= 0) this.dirty[k] = 1;
       }
       this.loopEnd = this.local(Ty.I32);
-      c.get(PARAM_N).i32(LOOP_INSNS).op(W.i32_add).get(PARAM_LIMIT).get(PARAM_N).i32(LOOP_INSNS).op(W.i32_add).get(PARAM_LIMIT);
-      c.op(W.i32_lt_u).op(W.select).set(this.loopEnd);
+      // loopEnd = min(n + LOOP_INSNS, limit)
+      c.get(PARAM_N).i32(LOOP_INSNS).op(W.i32_add).tee(this.loopEnd).get(PARAM_LIMIT);
+      c.get(this.loopEnd).get(PARAM_LIMIT).op(W.i32_lt_u).op(W.select).set(this.loopEnd);
       c.op(W.loop).byte(VOID);
     }
     for (let i = this.order.length - 1; i >= 0; i--) c.op(W.block).byte(VOID);

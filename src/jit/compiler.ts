@@ -31,7 +31,7 @@ import { Op } from '../cpu/ir/ops.ts';
 import { ModeBits, MODE_KEYS } from '../cpu/mode.ts';
 import { generate, type Callee, type CodegenEnv, type CodegenOptions } from './codegen.ts';
 import { Code, ModuleBuilder, Ty, W } from './wasm.ts';
-import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET } from '../cpu/mmu.ts';
+import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET, tlbAddend } from '../cpu/mmu.ts';
 import { H_CC_FLAGS, buildCcFlags } from './cc-wasm.ts';
 import { JumpCache } from './jump-cache.ts';
 import { SIMD_WASM_HELPERS, buildSimdHelpers } from './simd-wasm.ts';
@@ -496,7 +496,7 @@ function checkBody(k: EntryCheck, f: number): Uint8Array {
   const maps = (vpn: bigint, page: number) => {
     const e = k.stateBase + TLB_OFFSET + ((user ? TLB_ENTRIES : 0) + Number(vpn & BigInt(TLB_ENTRIES - 1))) * TLB_ENTRY;
     c.i32(0).mem(W.i64_load, 3, e + 16).i64(Number(vpn & 0xffffffffn) | 0, Number(vpn >> 32n) | 0).op(W.i64_eq);
-    c.i32(0).mem(W.i32_load, 2, e + 24).i32((page - (Number(vpn & 0xfffffn) << 12)) | 0).op(W.i32_eq).op(W.i32_and);
+    c.i32(0).mem(W.i32_load, 2, e + 24).i32(tlbAddend(page, Number(vpn & 0xffffffffn) | 0)).op(W.i32_eq).op(W.i32_and);
   };
   const vpn = k.rip >> 12n;
   maps(vpn, k.page);
