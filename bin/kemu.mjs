@@ -23,20 +23,27 @@ function newestSource(dir) {
 /** The bundle's path, built if missing or stale; undefined if it cannot be built. */
 async function bundle() {
   const out = join(root, 'node_modules', '.cache', 'kemu', 'kemu.mjs');
+  const worker = join(dirname(out), 'kemu-gen-worker.mjs');
   try {
-    if (statSync(out).mtimeMs >= newestSource(src)) return out;
+    if (statSync(out).mtimeMs >= newestSource(src) && statSync(worker).isFile()) return out;
   } catch {
     // not built yet
   }
   try {
     const { build } = await import('esbuild');
     mkdirSync(dirname(out), { recursive: true });
-    const tmp = `${out}.${process.pid}`; // (concurrent builds each rename a whole file into place)
-    await build({
-      entryPoints: [join(src, 'cli', 'main.ts')], outfile: tmp, bundle: true, platform: 'node', format: 'esm',
-      target: 'node20', external: ['koffi'], logLevel: 'silent',
-    });
-    renameSync(tmp, out);
+    // (concurrent builds each rename whole files into place; the JIT's compile worker, src/jit/gen-worker.ts, is a
+    // bundle of its own beside the main one, which goes last: its date says the pair is up to date)
+    const bundleOf = async (entry, file) => {
+      const tmp = `${file}.${process.pid}`;
+      await build({
+        entryPoints: [entry], outfile: tmp, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+        external: ['koffi'], logLevel: 'silent',
+      });
+      renameSync(tmp, file);
+    };
+    await bundleOf(join(src, 'jit', 'gen-worker.ts'), worker);
+    await bundleOf(join(src, 'cli', 'main.ts'), out);
     return out;
   } catch {
     return undefined;

@@ -91,6 +91,8 @@ export function runSliced(elf: Uint8Array, opts: JitOptions, slice: number, maxI
   const m = new Machine({ ramSize: 16 << 20, output: (b) => out.push(...b), jit: 'off' });
   m.load(elf);
   const jit = enableJit(m.cpu, opts);
+  // (from the sources the worker takes a while to start: runs this short would be over before it is up)
+  if (opts.asyncCompile) jit.waitForWorker();
   const problems: string[] = [];
   let compilingAtClose = 0;
   let r: RunResult;

@@ -1,54 +1,63 @@
-// Compiling wasm modules on a worker thread (JitOptions.asyncCompile): the CPU's thread hands over a module's bytes
-// and goes on interpreting; the worker compiles them (every function at once: see below) and posts the Module back
-// (V8 shares compiled code between threads, nothing is compiled again). The CPU's thread picks finished modules
-// up without returning to the event loop: the worker counts them in shared memory and the JIT checks that counter
-// where it asks for a block's code anyway (receiveMessageOnPort then takes the message synchronously).
+// Generating and compiling wasm modules on a worker thread (JitOptions.asyncCompile): the CPU's thread hands over
+// a batch's blocks (their IR and what chaining needs to know, batch-gen.ts) and goes on interpreting; the worker
+// (gen-worker.ts) generates the module, compiles it (every function at once: see below) and posts the Module back
+// with the layout of its link table (V8 shares compiled code between threads, nothing is compiled again). The CPU's
+// thread picks finished modules up without returning to the event loop: the worker counts them in shared memory and
+// the JIT checks that counter where it asks for a block's code anyway (receiveMessageOnPort then takes the message
+// synchronously).
 //
 // Eager compilation: V8 compiles a wasm function on its first call by default, on the calling thread, which made
 // ~0.45 s of a Linux boot's main thread. Compiled eagerly on the worker, a module arrives ready to run. The flag is
 // process-wide, so modules compiled on the CPU's thread (tiny helper modules, the synchronous path) are compiled
 // eagerly too.
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import type { GenBatch, GenBlock, GenRuntime } from './batch-gen.ts';
 
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const done = new Int32Array(workerData.done);
-parentPort.on('message', ({ id, bytes }) => {
-  let module, error;
-  try {
-    module = new WebAssembly.Module(bytes);
-  } catch (e) {
-    error = String(e && e.message || e);
-  }
-  workerData.port.postMessage({ id, module, error });
-  Atomics.add(done, 0, 1);
-});
+// The worker's script: run from the sources (tests, tsx), gen-worker.ts through tsx's CommonJS loader; run from
+// kemu's bundle (bin/kemu.mjs), the worker bundle built beside it.
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const BOOT = `
+const { workerData } = require('node:worker_threads');
+if (workerData.tsx) require(workerData.tsx).require(workerData.entry, workerData.entry);
+else import(workerData.entry);
 `;
+
+function workerEntry(): { tsx?: string; entry: string } {
+  if (!FROM_SOURCES) return { entry: new URL('./kemu-gen-worker.mjs', import.meta.url).href };
+  return { tsx: createRequire(import.meta.url).resolve('tsx/cjs/api'), entry: fileURLToPath(new URL('./gen-worker.ts', import.meta.url)) };
+}
 
 export interface Finished {
   id: number;
   module?: WebAssembly.Module;
-  /** Why the bytes did not compile. */
+  /** The module's layout (its bytes stay on the worker). */
+  gen?: Omit<GenBatch, 'bytes'>;
+  /** Why the batch did not generate or compile. */
   error?: string;
 }
 
 export class CompileWorker {
   private readonly worker: Worker;
   private readonly port: MessagePort;
-  /** Modules compiled so far (written by the worker). */
+  /** [0]: modules compiled so far; [1]: 1 once the worker runs its script (both written by the worker). */
   private readonly done: Int32Array;
   private taken = 0;
   private nextId = 0;
   /** The worker died (an error it did not catch, or it exited): what it had not finished will not come. */
   lost = false;
 
-  constructor() {
+  /** `rt`: the runtime the code is generated for. */
+  constructor(rt: GenRuntime) {
     setFlagsFromString('--no-wasm-lazy-compilation');
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.done = new Int32Array(new SharedArrayBuffer(4));
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { done: this.done.buffer, port: port2 }, transferList: [port2] });
+    this.done = new Int32Array(new SharedArrayBuffer(8));
+    this.worker = new Worker(BOOT, {
+      eval: true, workerData: { ...workerEntry(), done: this.done.buffer, port: port2, rt }, transferList: [port2],
+    });
     // (the CPU's thread never waits for the worker on the event loop: neither may keep the process alive)
     this.worker.unref();
     this.port.unref();
@@ -56,16 +65,25 @@ export class CompileWorker {
     this.worker.on('exit', () => (this.lost = true));
   }
 
-  /** Queues `bytes` for compilation; returns the id its result will carry. */
-  submit(bytes: Uint8Array): number {
+  /** Queues a batch (programs in arrays of their own: see compactProgram); returns the id its result will carry. */
+  submit(blocks: GenBlock[]): number {
     const id = this.nextId++;
-    this.worker.postMessage({ id, bytes }, [bytes.buffer as ArrayBuffer]);
+    this.worker.postMessage({ id, blocks });
     return id;
   }
 
   /** Some module finished since the last take() (a shared-memory read). */
   get ready(): boolean {
     return this.done[0] !== this.taken;
+  }
+
+  /**
+   * Waits (blocking this thread) until the worker has loaded its script, at most `ms` milliseconds; whether it has.
+   * Until then what is submitted waits (for the tests: from the sources the worker takes ~0.2 s to load).
+   */
+  waitStarted(ms: number): boolean {
+    Atomics.wait(this.done, 1, 0, ms);
+    return this.done[1] === 1;
   }
 
   /** The modules finished so far, in submission order. */

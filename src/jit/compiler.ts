@@ -2,7 +2,8 @@
 // own WebAssembly.Memory (guest RAM, state block and TLB), so compiled code and the interpreter share all state.
 //
 // Hot blocks are compiled in batches, one wasm module per batch (compile cost is measured by bench/jit-loop.ts and
-// reported by `stats`). Imports: the memory, the CPU's memory slow paths and raise, the helpers the blocks call,
+// reported by `stats`), generated from data alone (batch-gen.ts), so that with asyncCompile the compile worker
+// generates and compiles it, and this thread only instantiates it and links its exits. Imports: the memory, the CPU's memory slow paths and raise, the helpers the blocks call,
 // and the module's own link table. Every import receives the instruction count so far as its first argument and
 // stores it into cpu.icount, so helpers and faults see the count the interpreter would have produced.
 //
@@ -27,12 +28,13 @@
 import { CPU_EXTRA_BYTES, type Block, type BlockCompiler, type Cpu } from '../cpu/cpu.ts';
 import type { Program } from '../cpu/ir/builder.ts';
 import { HELPERS } from '../cpu/ir/helpers.ts';
-import { Op } from '../cpu/ir/ops.ts';
 import { ModeBits, MODE_KEYS } from '../cpu/mode.ts';
-import { generate, type Callee, type CodegenEnv, type CodegenOptions } from './codegen.ts';
-import { Code, ModuleBuilder, Ty, W } from './wasm.ts';
-import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET, tlbAddend } from '../cpu/mmu.ts';
+import type { CodegenOptions } from './codegen.ts';
+import { ModuleBuilder, Ty } from './wasm.ts';
 import { H_CC_FLAGS, buildCcFlags } from './cc-wasm.ts';
+import {
+  compactProgram, firstRip, genBatch, helperInWasm, type GenBatch, type GenBlock, type GenRuntime, type TableEntry,
+} from './batch-gen.ts';
 import { JumpCache } from './jump-cache.ts';
 import { SIMD_WASM_HELPERS, buildSimdHelpers } from './simd-wasm.ts';
 import { u64 } from '../cpu/words.ts';
@@ -48,8 +50,6 @@ setFlagsFromString('--experimental-wasm-branch-hinting');
 // the budget within milliseconds. Boot to /init, 4 interleaved rounds each: vmlinux median 11.5 -> 11.2 s,
 // bzImage 17.2 -> 16.1 s (a slow hour of this machine).
 setFlagsFromString('--wasm-tiering-budget=20000000');
-
-const SIMD_WASM = new Set(SIMD_WASM_HELPERS);
 
 export interface JitOptions {
   /** Interpreter runs of a block before it is compiled (0: compile before the first run). */
@@ -142,6 +142,8 @@ export class JitRuntime {
   /** Blocks by token (see `where`); freed tokens are reused. */
   readonly tokens: (Block | undefined)[] = [];
   private readonly freeTokens: number[] = [];
+  /** What code generation needs to know of this runtime (batch-gen.ts). */
+  readonly gen: GenRuntime;
 
   constructor(readonly cpu: Cpu) {
     const rt = this;
@@ -177,7 +179,14 @@ export class JitRuntime {
       cpu.icount = rt.base + n;
       cpu.raise(vector, errorCode);
     };
-    js.miss = (slot: number, lo: number, hi: number) => rt.onMiss(slot, lo, hi);
+    js.miss = (id: number, lo: number, hi: number) => rt.onMiss(id, lo, hi);
+    const simd = new Set(SIMD_WASM_HELPERS);
+    const wasmHelpers: GenRuntime['wasmHelpers'] = {};
+    HELPERS.forEach((h, i) => {
+      if (i === H_CC_FLAGS) wasmHelpers[i] = 'cc';
+      else if (simd.has(h.name)) wasmHelpers[i] = 'simd';
+    });
+    this.gen = { wasmHelpers, jumpCache: this.jumpCache !== undefined, names: process.env.KEMU_JIT_NAMES === '1' };
   }
 
   /**
@@ -196,8 +205,11 @@ export class JitRuntime {
     return f;
   }
 
-  /** The indirect-exit miss handler (set by the Jit): link `slot` to the block at hi:lo if compiled; 1 if linked. */
-  onMiss: (slot: number, lo: number, hi: number) => number = () => 0;
+  /**
+   * The indirect-exit miss handler (set by the Jit): link the slot of the exit numbered `id` (see
+   * CodegenEnv.linkIndirect) to the block at hi:lo if compiled; 1 if linked.
+   */
+  onMiss: (id: number, lo: number, hi: number) => number = () => 0;
 
   /** A new slot id (its table and index are set when its module is instantiated). */
   allocSlot(): number {
@@ -231,15 +243,9 @@ export class JitRuntime {
 
   private simd?: Record<string, unknown>;
 
-  /** Helper `h` with this signature has a wasm implementation (cc-wasm.ts, simd-wasm.ts). */
-  helperInWasm(h: number, args: (32 | 64)[], result: 0 | 32 | 64): boolean {
-    if (h === H_CC_FLAGS) return args.length === 0 && result === 32;
-    return SIMD_WASM.has(HELPERS[h]?.name ?? '') && args.length === 3 && result === 0;
-  }
-
   /** Name of the callable of helper `h` called with these widths (created on first use). */
   helperName(h: number, args: (32 | 64)[], result: 0 | 32 | 64): string {
-    if (!this.helperInWasm(h, args, result)) return this.jsHelper(h, args, result);
+    if (!helperInWasm(this.gen, h, args, result)) return this.jsHelper(h, args, result);
     if (h === H_CC_FLAGS) {
       if (!this.ccWasm) {
         const key = this.jsHelper(h, args, result);
@@ -290,32 +296,8 @@ export class JitRuntime {
   }
 }
 
-const ty = (w: 32 | 64) => (w === 64 ? Ty.I64 : Ty.I32);
-
-/**
- * Prediction misses for which an indirect exit asks the handler to relink its slot (see miss); an exit whose target
- * keeps changing (a return from a function with many callers) then goes to the jump cache without asking.
- */
-const MAX_RELINKS = 8;
-
 /** A compiled block function: `n` instructions retired so far, chain while below `limit`; returns the new n. */
 export type BlockFn = (n: number, limit: number) => number;
-
-/** One program to compile, with its chaining hooks. */
-export interface BlockSpec {
-  prog: Program;
-  opts: CodegenOptions;
-  /** Allocates the table slot for an exit to the known RIP hi:lo (or returns -1). */
-  link?: (lo: number, hi: number) => number;
-  /** Also build the checked entry (for links from other pages). */
-  entryCheck?: EntryCheck;
-  /** Allocates the table slot for an exit to a computed RIP (or returns -1). */
-  linkIndirect?: () => number;
-  /** An exit to the known RIP hi:lo may tail-call spec number i of this batch directly: i, else -1. */
-  direct?: (lo: number, hi: number) => number;
-  /** The block's token for the self-modifying-code check (JitRuntime.where), if any. */
-  token?: number;
-}
 
 export interface Compiled {
   fn: BlockFn;
@@ -327,131 +309,57 @@ export interface Compiled {
   slots: number[];
 }
 
-/** KEMU_JIT_NAMES=1: each block's function is named after its guest RIP (guest_<hex>) for profilers. */
-const NAME_FUNCTIONS = process.env.KEMU_JIT_NAMES === '1';
+/** A link-table entry that is an exit slot (see TableEntry). */
+export type ExitEntry = Extract<TableEntry, { block: number }>;
 
 /**
- * Compiles programs into one module (a module has a fixed cost of ~0.1-0.2 ms to compile and instantiate in V8,
- * a function in a shared module a small fraction of it); returns their instantiated functions, in order.
+ * Generates and compiles blocks into one module (a module has a fixed cost of ~0.1-0.2 ms to compile and
+ * instantiate in V8, a function in a shared module a small fraction of it) on this thread; returns their
+ * instantiated functions, in order. `slot` numbers the exit slots (see instantiateBatch).
  */
-export function compileBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStats): Compiled[] {
-  const b = buildBatch(rt, specs, stats);
-  const t1 = performance.now();
-  const module = new WebAssembly.Module(b.bytes);
-  if (stats) stats.wasmMs += performance.now() - t1;
-  return instantiateBatch(rt, b, module, stats);
-}
-
-/** A batch's module bytes and what instantiating them needs: its link table's initial entries. */
-export interface BuiltBatch {
-  bytes: Uint8Array;
-  /** bytes.length (the bytes may go to a worker). */
-  size: number;
-  specs: number;
-  /** The module imports a table: by index, a slot id or -1 for a function the code calls (fns[index]). */
-  table: boolean;
-  slots: number[];
-  fns: Fn[];
-}
-
-/** Generates the module for a batch (compileBatch without the compilation: see JitOptions.asyncCompile). */
-export function buildBatch(rt: JitRuntime, specs: BlockSpec[], stats?: JitStats): BuiltBatch {
-  const t0 = performance.now();
-  const mb = new ModuleBuilder();
-  mb.importMemory('e', 'mem');
-  const blockType = mb.type([Ty.I32, Ty.I32], [Ty.I32]);
-  let table = false;
-  // The module's table 0: exit slots (slot ids) and, after each first use, the functions its code calls.
-  const slots: number[] = []; // by table index: a slot id, or -1 for a function
-  const fns: Fn[] = []; // by table index: the function, for the entries that are not slots
-  const callees = new Map<string, Callee>();
-  const useTable = () => {
-    if (!table) mb.importTable('e', 'tbl');
-    table = true;
-  };
-  const callee = (name: string, params: Ty[], results: Ty[]): Callee => {
-    let c = callees.get(name);
-    if (c === undefined) {
-      useTable();
-      const index = slots.push(-1) - 1;
-      fns[index] = rt.callable(name, params, results);
-      callees.set(name, (c = { index, type: mb.type(params, results) }));
-    }
-    return c;
-  };
-  const I = Ty.I32;
-  const whereGlobal = specs.some((sp) => sp.token !== undefined) ? mb.importGlobal('e', 'at', Ty.I32, true) : -1;
-  const bodies = specs.map((spec) => {
-    const env: CodegenEnv = {
-      read: () => callee('rd', [I, I, I, I, I, I], [I]),
-      read64: () => callee('rd64', [I, I, I, I, I], [I]),
-      hi64: () => callee('hi64', [], [I]),
-      write: () => callee('wr', [I, I, I, I, I, I], []),
-      write64: () => callee('wr64', [I, I, I, I, I, I], []),
-      raise: () => callee('raise', [I, I, I], []),
-      helper: (h, args, result) => callee(rt.helperName(h, args, result), [I, ...args.map(ty)], result ? [ty(result)] : []),
-      helperInWasm: (h, args, result) => rt.helperInWasm(h, args, result),
-    };
-    const { link, linkIndirect, direct } = spec;
-    if (direct) env.direct = direct;
-    if (spec.token !== undefined) env.where = { global: whereGlobal, token: spec.token };
-    if (link) {
-      env.blockType = () => blockType;
-      env.link = (lo, hi) => {
-        const s = link(lo, hi);
-        if (s < 0) return -1;
-        useTable();
-        return slots.push(s) - 1;
-      };
-    }
-    if (linkIndirect) {
-      env.blockType = () => blockType;
-      env.linkIndirect = () => {
-        const id = linkIndirect();
-        if (id < 0) return undefined;
-        useTable();
-        // the prediction starts non-canonical: no RIP equals it
-        const slot = slots.push(id) - 1;
-        return {
-          slot, id, miss: callee('miss', [I, I, I], [I]), pred: mb.global(Ty.I64, true, 0, 0x80000000 | 0),
-          tries: mb.global(Ty.I32, true, 0), maxTries: MAX_RELINKS, jumpCache: rt.jumpCache ? callee('jc', [I, I], [I]) : undefined,
-        };
-      };
-    }
-    return generate(spec.prog, env, spec.opts);
-  });
-  // (the module imports no functions: spec i is function i)
-  for (const g of bodies) {
-    for (const [at, i] of g.directCalls) {
-      let v = i;
-      for (let k = 0; k < 5; k++, v >>>= 7) g.body[at + k] = (v & 0x7f) | (k < 4 ? 0x80 : 0);
-    }
-  }
-  const main = bodies.map((g) => mb.func(mb.type(g.params, g.results), g.locals, g.body, g.hints));
-  if (main.length && main[0] !== 0) throw new Error('JIT: unexpected function numbering');
-  specs.forEach((spec, i) => {
-    mb.export(`f${i}`, main[i]!);
-    if (NAME_FUNCTIONS) mb.name(main[i]!, `guest_${(firstRip(spec.prog) ?? 0n).toString(16)}`);
-    if (spec.entryCheck) mb.export(`g${i}`, mb.func(blockType, [], checkBody(spec.entryCheck, main[i]!)));
-  });
-  const bytes = mb.finish();
+export function compileBatch(
+  rt: JitRuntime, blocks: GenBlock[], stats?: JitStats, slot?: (e: ExitEntry) => number, missBase = 0,
+): { gen: GenBatch; done: Compiled[] } {
+  const gen = genBatch(rt.gen, blocks);
   if (stats) {
-    stats.genMs += performance.now() - t0;
-    stats.bytes += bytes.length;
+    stats.genMs += gen.ms;
+    stats.bytes += gen.size;
   }
-  return { bytes, size: bytes.length, specs: specs.length, table, slots, fns };
+  const t1 = performance.now();
+  const module = new WebAssembly.Module(gen.bytes);
+  if (stats) stats.wasmMs += performance.now() - t1;
+  return { gen, done: instantiateBatch(rt, gen, module, blocks.length, stats, slot, missBase) };
 }
 
-/** Instantiates a batch's compiled module; returns its blocks' functions, in order. */
-export function instantiateBatch(rt: JitRuntime, b: BuiltBatch, module: WebAssembly.Module, stats?: JitStats): Compiled[] {
+/**
+ * Instantiates a batch's compiled module; returns its blocks' functions, in order. Its link table gets the runtime's
+ * functions and helpers the code calls, and the stub in each exit slot, whose slot id `slot` gives; the module's
+ * indirect exits are numbered from `missBase` for the miss handler.
+ */
+export function instantiateBatch(
+  rt: JitRuntime, gen: Pick<GenBatch, 'table' | 'size'>, module: WebAssembly.Module, count: number, stats?: JitStats,
+  slot?: (e: ExitEntry) => number, missBase = 0,
+): Compiled[] {
   const t1 = performance.now();
   let imports = rt.imports as WebAssembly.Imports['e'];
   let tbl: WebAssembly.Table | undefined;
-  if (b.table) {
-    tbl = new WebAssembly.Table({ element: 'anyfunc', initial: b.slots.length }, rt.stub);
-    b.fns.forEach((f, i) => tbl!.set(i, f));
+  const slots: number[] = [];
+  if (gen.table.length) {
+    tbl = new WebAssembly.Table({ element: 'anyfunc', initial: gen.table.length }, rt.stub);
+    gen.table.forEach((e, i) => {
+      if ('block' in e) {
+        if (!slot) throw new Error('JIT: exit slots without a slot allocator');
+        slots.push(slot(e));
+        return;
+      }
+      slots.push(-1);
+      const name = 'fn' in e ? e.fn : rt.helperName(e.helper, e.args, e.result);
+      tbl!.set(i, rt.callable(name, e.params, e.results));
+    });
     imports = { ...imports, tbl };
   }
+  // (an immutable i32 global import takes a number)
+  imports = { ...imports, ib: missBase as unknown as WebAssembly.Global };
   const inst = new WebAssembly.Instance(module, { e: imports });
   if (stats) {
     stats.wasmMs += performance.now() - t1;
@@ -459,59 +367,15 @@ export function instantiateBatch(rt: JitRuntime, b: BuiltBatch, module: WebAssem
   }
   const x = inst.exports as Record<string, unknown>;
   const out: Compiled[] = [];
-  for (let i = 0; i < b.specs; i++) {
-    out.push({ fn: x[`f${i}`] as BlockFn, checked: x[`g${i}`] as BlockFn | undefined, moduleBytes: b.size, table: tbl, slots: b.slots });
+  for (let i = 0; i < count; i++) {
+    out.push({ fn: x[`f${i}`] as BlockFn, checked: x[`g${i}`] as BlockFn | undefined, moduleBytes: gen.size, table: tbl, slots });
   }
   return out;
 }
 
-/** Compiles one program into a module of its own. */
-export function compileProgram(
-  rt: JitRuntime, p: Program, opts: CodegenOptions, stats?: JitStats, link?: (lo: number, hi: number) => number,
-  entryCheck?: EntryCheck, linkIndirect?: () => number,
-): Compiled {
-  return compileBatch(rt, [{ prog: p, opts, link, entryCheck, linkIndirect }], stats)[0]!;
-}
-
-/** What a block entered from another page checks first: that its code page is still mapped where it was. */
-export interface EntryCheck {
-  stateBase: number;
-  mode: number;
-  rip: bigint;
-  /** Physical address of the code page. */
-  page: number;
-  /** For a block whose last instruction continues on the next linear page: where that page must map. */
-  page2?: number;
-}
-
-/**
- * `(n, limit) -> n`: if the exec TLB entry for the block's page still maps it to the same physical page (so the run
- * loop's lookup would find this very block), runs the block; else returns n (the caller stored RIP: the run loop
- * takes over). All addresses are constants.
- */
-function checkBody(k: EntryCheck, f: number): Uint8Array {
-  const user = (k.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
-  const c = new Code(96);
-  // pushes "the exec TLB entry of linear page `vpn` maps it to physical `page`" (its addend: mmu.ts)
-  const maps = (vpn: bigint, page: number) => {
-    const e = k.stateBase + TLB_OFFSET + ((user ? TLB_ENTRIES : 0) + Number(vpn & BigInt(TLB_ENTRIES - 1))) * TLB_ENTRY;
-    c.i32(0).mem(W.i64_load, 3, e + 16).i64(Number(vpn & 0xffffffffn) | 0, Number(vpn >> 32n) | 0).op(W.i64_eq);
-    c.i32(0).mem(W.i32_load, 2, e + 24).i32(tlbAddend(page, Number(vpn & 0xffffffffn) | 0)).op(W.i32_eq).op(W.i32_and);
-  };
-  const vpn = k.rip >> 12n;
-  maps(vpn, k.page);
-  if (k.page2 !== undefined) {
-    maps(BigInt.asUintN(52, vpn + 1n), k.page2);
-    c.op(W.i32_and);
-  }
-  c.op(W.if_).byte(Ty.I32).get(0).get(1).op(W.return_call).u32(f).op(W.else_).get(0).op(W.end).op(W.end);
-  return c.view().slice();
-}
-
-/** The RIP of a program's first instruction (its block's address), or undefined. */
-function firstRip(p: Program): bigint | undefined {
-  if (p.code[0] !== Op.INSN) return undefined;
-  return u64(p.code[1]!, p.code[2]!);
+/** Compiles one program into a module of its own (no chaining). */
+export function compileProgram(rt: JitRuntime, p: Program, opts: CodegenOptions, stats?: JitStats): Compiled {
+  return compileBatch(rt, [{ prog: p, opts }], stats).done[0]!;
 }
 
 /** One instantiated wasm module of the code cache. */
@@ -547,23 +411,25 @@ interface Entry {
   directOut?: Block[];
 }
 
+/** A block being compiled: what generates it, and its exits' slots once its module is instantiated. */
 interface Prepared {
-  spec: BlockSpec;
+  gen: GenBlock;
+  /** Slots of its exits, and for those to a known RIP the key (mode:rip) of the block they lead to. */
   out: number[];
   wants: [number, string][];
+  mode: number;
   key: string;
   rip: bigint;
   page: number;
   twoPages: boolean;
   linkable: boolean;
+  token: number;
 }
 
 /** A batch on the compile worker. */
 interface InFlight {
   blocks: Block[];
   prepared: Prepared[];
-  built: BuiltBatch;
-  directPairs: [number, number][];
   /** One of its blocks was dropped meanwhile: the module is not installed. */
   cancelled: boolean;
 }
@@ -579,6 +445,8 @@ interface SlotInfo {
   /** What it points to now, or the key of the block it waits for. */
   target?: Entry;
   waitKey?: string;
+  /** An indirect exit's number for the miss handler. */
+  missId?: number;
 }
 
 
@@ -601,6 +469,9 @@ export class Jit implements BlockCompiler {
   /** Slots waiting for a block with this key to be compiled. */
   private readonly waiting = new Map<string, Set<number>>();
   private readonly slots: (SlotInfo | undefined)[] = [];
+  /** Slots of indirect exits by their number for the miss handler, and the next unused number. */
+  private readonly missSlots = new Map<number, number>();
+  private nextMissId = 0;
   private readonly batch: number;
   /** Blocks waiting for a batch, with their hit count when they were queued. */
   private readonly pending = new Map<Block, number>();
@@ -618,12 +489,17 @@ export class Jit implements BlockCompiler {
     this.maxModules = opts.maxModules ?? Infinity;
     this.rt = new JitRuntime(cpu);
     this.rt.onMiss = (slot, lo, hi) => this.miss(slot, lo, hi);
-    if (opts.asyncCompile && this.threshold > 0) this.worker = new CompileWorker();
+    if (opts.asyncCompile && this.threshold > 0) this.worker = new CompileWorker(this.rt.gen);
   }
 
   /** Batches on the compile worker now. */
   get compiling(): number {
     return this.inFlight.size;
+  }
+
+  /** Waits until the compile worker (if any) has started, at most `ms` milliseconds (see CompileWorker.waitStarted). */
+  waitForWorker(ms = 10_000): boolean {
+    return this.worker?.waitStarted(ms) ?? false;
   }
 
   /** Stops the compile worker (if any); compiles happen on this thread from then on. */
@@ -661,28 +537,21 @@ export class Jit implements BlockCompiler {
   /** Compiles blocks into one module, links them, and gives each its `compiled` runner (later, with a worker). */
   private flush(blocks: Block[], sync = false): void {
     const prepared = blocks.map((b) => this.prepare(b));
-    const directPairs = this.directLinks(prepared);
     if (this.worker && !sync) {
-      let built: BuiltBatch;
-      try {
-        built = buildBatch(this.rt, prepared.map((p) => p.spec), this.stats);
-      } catch (e) {
-        this.failed(blocks, prepared, e);
-        return;
-      }
-      const f: InFlight = { blocks, prepared, built, directPairs, cancelled: false };
-      this.inFlight.set(this.worker.submit(built.bytes), f);
+      const f: InFlight = { blocks, prepared, cancelled: false };
+      this.inFlight.set(this.worker.submit(prepared.map((p) => ({ ...p.gen, prog: compactProgram(p.gen.prog) }))), f);
       for (const b of blocks) this.flightOf.set(b, f);
       return;
     }
-    let done: Compiled[];
+    let done: Compiled[], gen: GenBatch;
     try {
-      done = compileBatch(this.rt, prepared.map((p) => p.spec), this.stats);
+      const missBase = this.nextMissId;
+      ({ done, gen } = compileBatch(this.rt, prepared.map((p) => p.gen), this.stats, (e) => this.exitSlot(prepared, e, missBase), missBase));
     } catch (e) {
       this.failed(blocks, prepared, e);
       return;
     }
-    this.installBatch(blocks, prepared, done, directPairs);
+    this.installBatch(blocks, prepared, done, gen.direct);
   }
 
   /** Installs the batches the worker has finished; those that lost a block meanwhile are dropped whole. */
@@ -691,6 +560,10 @@ export class Jit implements BlockCompiler {
       const f = this.inFlight.get(r.id)!;
       this.inFlight.delete(r.id);
       for (const b of f.blocks) if (this.flightOf.get(b) === f) this.flightOf.delete(b);
+      if (r.gen) {
+        this.stats.genMs += r.gen.ms;
+        this.stats.bytes += r.gen.size;
+      }
       if (f.cancelled) {
         this.stats.cancelled++;
         this.giveBack(f.prepared);
@@ -698,15 +571,36 @@ export class Jit implements BlockCompiler {
       }
       let done: Compiled[];
       try {
-        // (a module V8 rejected fails the same way here: its blocks are tried one by one)
-        if (!r.module) throw new Error(r.error);
-        done = instantiateBatch(this.rt, f.built, r.module, this.stats);
+        // (a batch the worker could not generate or V8 rejected fails the same way here: its blocks are tried one
+        // by one)
+        if (!r.module || !r.gen) throw new Error(r.error);
+        const missBase = this.nextMissId;
+        const prepared = f.prepared;
+        done = instantiateBatch(this.rt, r.gen, r.module, f.blocks.length, this.stats, (e) => this.exitSlot(prepared, e, missBase), missBase);
       } catch (e) {
         this.failed(f.blocks, f.prepared, e);
         continue;
       }
-      this.installBatch(f.blocks, f.prepared, done, f.directPairs);
+      this.installBatch(f.blocks, f.prepared, done, r.gen.direct);
     }
+  }
+
+  /**
+   * The slot of an exit of a block being instantiated: a known target's key goes on the block's wants; an indirect
+   * exit gets its number for the miss handler (missBase + its number in the module).
+   */
+  private exitSlot(prepared: Prepared[], e: ExitEntry, missBase: number): number {
+    const p = prepared[e.block]!;
+    const slot = this.rt.allocSlot();
+    const info: SlotInfo = { mode: p.mode, vpage: p.rip >> 12n, page: p.page, index: -1 };
+    this.slots[slot] = info;
+    p.out.push(slot);
+    if ('indirect' in e) {
+      info.missId = missBase + e.indirect;
+      this.missSlots.set(info.missId, slot);
+      if (info.missId >= this.nextMissId) this.nextMissId = info.missId + 1;
+    } else p.wants.push([slot, `${p.mode}:${u64(e.lo, e.hi)}`]);
+    return slot;
   }
 
   /** The worker is gone: compile here from now on; the blocks it had go back to the interpreter's count. */
@@ -723,7 +617,9 @@ export class Jit implements BlockCompiler {
   private giveBack(prepared: Prepared[]): void {
     for (const p of prepared) {
       for (const slot of p.out) this.freeSlot(slot);
-      this.rt.releaseToken(p.spec.token!);
+      p.out.length = 0;
+      p.wants.length = 0;
+      this.rt.releaseToken(p.token);
     }
   }
 
@@ -736,37 +632,6 @@ export class Jit implements BlockCompiler {
       blocks[0]!.hits = -1e9; // do not retry
       if (process.env.KEMU_JIT_DEBUG) console.error('JIT: compile failed:', e);
     }
-  }
-
-  /**
-   * Exits to another block of the batch on the same linear and physical page tail-call it directly: a write to
-   * the page drops both, eviction takes the whole module, and the page's mapping was checked when the chain
-   * entered it, exactly as for a same-page link through the table (see isDirect). Returns the (caller, callee)
-   * index pairs, filled in as the code is generated.
-   */
-  private directLinks(prepared: Prepared[]): [number, number][] {
-    const directPairs: [number, number][] = [];
-    if (this.chaining) {
-      const index = new Map<string, number>();
-      prepared.forEach((p, i) => {
-        if (p.linkable) index.set(p.key, i);
-      });
-      for (const [ci, p] of prepared.entries()) {
-        if (!p.spec.link) continue;
-        const mode = p.key.slice(0, p.key.indexOf(':'));
-        const vpage = p.rip >> 12n;
-        p.spec.direct = (lo, hi) => {
-          const rip = u64(lo, hi);
-          const i = index.get(`${mode}:${rip}`);
-          if (i === undefined) return -1;
-          const t = prepared[i]!;
-          if (t.page !== p.page || t.rip >> 12n !== vpage || t.twoPages) return -1;
-          directPairs.push([ci, i]);
-          return i;
-        };
-      }
-    }
-    return directPairs;
   }
 
   private installBatch(blocks: Block[], prepared: Prepared[], done: Compiled[], directPairs: [number, number][]): void {
@@ -829,40 +694,26 @@ export class Jit implements BlockCompiler {
     const phys = Math.floor(block.key / MODE_KEYS);
     const page = phys - (phys % 4096);
     const rip = firstRip(block.prog);
-    const out: number[] = [];
-    const wants: [number, string][] = [];
     // Chaining in 64-bit mode only (linear address = RIP). A block whose last instruction continues on the next
     // page is entered through the check of both pages, as the run loop checks them.
     const chain = this.chaining && rip !== undefined && (mode & ModeBits.CODE_MASK) === 2;
-    const newSlot = () => {
-      const slot = this.rt.allocSlot();
-      this.slots[slot] = { mode, vpage: rip! >> 12n, page, index: -1 };
-      out.push(slot);
-      return slot;
-    };
     // (a block has one page, or two when its last instruction straddles them)
     const twoPages = block.pages.length === 2;
-    const spec: BlockSpec = {
+    const key = `${mode}:${rip}`;
+    const token = this.rt.allocToken(block);
+    const gen: GenBlock = {
       prog: block.prog,
       opts: {
         stateBase: cpu.stateBase, mode, inlineTlb: this.inlineTlb,
         // an exit to itself loops inside the function (where a chain to itself would be allowed)
         loop: chain ? { lo: Number(rip! & 0xffffffffn) | 0, hi: Number(rip! >> 32n) | 0 } : undefined,
       },
-      link: chain
-        ? (lo, hi) => {
-            const slot = newSlot();
-            wants.push([slot, `${mode}:${u64(lo, hi)}`]);
-            return slot;
-          }
+      chain: chain
+        ? { key, twoPages, check: { stateBase: cpu.stateBase, mode, rip: rip!, page, page2: twoPages ? block.pages[1]! * 4096 : undefined } }
         : undefined,
-      entryCheck: chain
-        ? { stateBase: cpu.stateBase, mode, rip: rip!, page, page2: twoPages ? block.pages[1]! * 4096 : undefined }
-        : undefined,
-      linkIndirect: chain ? newSlot : undefined,
-      token: this.rt.allocToken(block),
+      token,
     };
-    return { spec, out, wants, key: `${mode}:${rip}`, rip: rip ?? 0n, page, twoPages, linkable: chain };
+    return { gen, out: [], wants: [], mode, key, rip: rip ?? 0n, page, twoPages, linkable: chain, token };
   }
 
   private install(block: Block, p: Prepared, c: Compiled, mod: CodeModule): void {
@@ -870,7 +721,7 @@ export class Jit implements BlockCompiler {
     const rt = this.rt;
     this.stats.compiled++;
     const e: Entry = {
-      fn: c.fn, mod, checked: c.checked, key: p.key, rip: p.rip, page: p.page, twoPages: p.twoPages, out: p.out, in: new Set(), token: p.spec.token!,
+      fn: c.fn, mod, checked: c.checked, key: p.key, rip: p.rip, page: p.page, twoPages: p.twoPages, out: p.out, in: new Set(), token: p.token,
     };
     this.entries.set(block, e);
     if (p.linkable) {
@@ -978,18 +829,22 @@ export class Jit implements BlockCompiler {
     this.unlink(slot);
     const s = this.slots[slot]!;
     s.table?.set(s.index, this.rt.stub);
+    if (s.missId !== undefined) this.missSlots.delete(s.missId);
     this.slots[slot] = undefined;
     this.rt.releaseSlot(slot);
   }
 
-  /** An exit to a computed RIP missed its prediction: link its slot to the block there, if one is compiled. */
-  private miss(slot: number, lo: number, hi: number): number {
+  /**
+   * The indirect exit numbered `id` missed its prediction: link its slot to the block at hi:lo, if one is compiled.
+   */
+  private miss(id: number, lo: number, hi: number): number {
     this.stats.misses++;
-    const s = this.slots[slot];
+    const slot = this.missSlots.get(id);
+    const s = slot === undefined ? undefined : this.slots[slot];
     if (!s) return 0;
     const set = this.byKey.get(`${s.mode}:${u64(lo, hi)}`);
     if (!set || !set.size) return 0;
-    this.linkSlot(slot, this.pick(set, slot));
+    this.linkSlot(slot!, this.pick(set, slot!));
     return 1;
   }
 
