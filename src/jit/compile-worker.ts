@@ -1,5 +1,6 @@
 // Generating and compiling wasm modules on a worker thread (JitOptions.asyncCompile): the CPU's thread hands over
-// a batch's blocks (their IR and what chaining needs to know, batch-gen.ts) and goes on interpreting; the worker
+// a batch's blocks (their IR and what chaining needs to know, batch-gen.ts, packed into a job of a shared-memory
+// queue, job-ring.ts) and goes on interpreting; the worker
 // (gen-worker.ts) generates the module, compiles it (every function at once: see below) and posts the Module back
 // with the layout of its link table (V8 shares compiled code between threads, nothing is compiled again). The CPU's
 // thread picks finished modules up without returning to the event loop: the worker counts them in shared memory and
@@ -14,7 +15,11 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import type { GenBatch, GenBlock, GenRuntime } from './batch-gen.ts';
+import { packBlocks, type GenBatch, type GenBlock, type GenRuntime } from './batch-gen.ts';
+import { JobRing } from './job-ring.ts';
+
+/** Words of the job queue: a batch of 16 kernel blocks packs into ~5,000. */
+const RING_WORDS = 1 << 20;
 
 // The worker's script: run from the sources (tests, tsx), gen-worker.ts through tsx's CommonJS loader; run from
 // kemu's bundle (bin/kemu.mjs), the worker bundle built beside it.
@@ -46,6 +51,7 @@ export class CompileWorker {
   private readonly done: Int32Array;
   private taken = 0;
   private nextId = 0;
+  private readonly jobs = new JobRing(RING_WORDS);
   /** The worker died (an error it did not catch, or it exited): what it had not finished will not come. */
   lost = false;
 
@@ -56,7 +62,8 @@ export class CompileWorker {
     this.port = port1;
     this.done = new Int32Array(new SharedArrayBuffer(8));
     this.worker = new Worker(BOOT, {
-      eval: true, workerData: { ...workerEntry(), done: this.done.buffer, port: port2, rt }, transferList: [port2],
+      eval: true, workerData: { ...workerEntry(), done: this.done.buffer, jobs: this.jobs.buffer, port: port2, rt },
+      transferList: [port2],
     });
     // (the CPU's thread never waits for the worker on the event loop: neither may keep the process alive)
     this.worker.unref();
@@ -65,11 +72,10 @@ export class CompileWorker {
     this.worker.on('exit', () => (this.lost = true));
   }
 
-  /** Queues a batch (programs in arrays of their own: see compactProgram); returns the id its result will carry. */
+  /** Queues a batch; returns the id its result will carry, or -1 if the queue is full (compile it here). */
   submit(blocks: GenBlock[]): number {
-    const id = this.nextId++;
-    this.worker.postMessage({ id, blocks });
-    return id;
+    if (!this.jobs.put(this.nextId, packBlocks(blocks))) return -1;
+    return this.nextId++;
   }
 
   /** Some module finished since the last take() (a shared-memory read). */

@@ -33,7 +33,7 @@ import type { CodegenOptions } from './codegen.ts';
 import { ModuleBuilder, Ty } from './wasm.ts';
 import { H_CC_FLAGS, buildCcFlags } from './cc-wasm.ts';
 import {
-  compactProgram, firstRip, genBatch, helperInWasm, type GenBatch, type GenBlock, type GenRuntime, type TableEntry,
+  firstRip, genBatch, helperInWasm, type GenBatch, type GenBlock, type GenRuntime, type TableEntry,
 } from './batch-gen.ts';
 import { JumpCache } from './jump-cache.ts';
 import { SIMD_WASM_HELPERS, buildSimdHelpers } from './simd-wasm.ts';
@@ -537,9 +537,10 @@ export class Jit implements BlockCompiler {
   /** Compiles blocks into one module, links them, and gives each its `compiled` runner (later, with a worker). */
   private flush(blocks: Block[], sync = false): void {
     const prepared = blocks.map((b) => this.prepare(b));
-    if (this.worker && !sync) {
+    const id = this.worker && !sync ? this.worker.submit(prepared.map((p) => p.gen)) : -1;
+    if (id >= 0) {
       const f: InFlight = { blocks, prepared, cancelled: false };
-      this.inFlight.set(this.worker.submit(prepared.map((p) => ({ ...p.gen, prog: compactProgram(p.gen.prog) }))), f);
+      this.inFlight.set(id, f);
       for (const b of blocks) this.flightOf.set(b, f);
       return;
     }
