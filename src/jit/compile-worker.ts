@@ -97,7 +97,11 @@ export class CompileWorker {
     // (the CPU's thread never waits for the worker on the event loop: neither may keep the process alive)
     this.worker.unref();
     this.port.unref();
-    this.worker.on('error', () => (this.lost = true));
+    this.worker.on('error', (e: Error) => {
+      this.lost = true;
+      // (the JIT goes on compiling on the CPU's thread, slower: say why, once)
+      process.emitWarning(`the JIT's compile worker failed (${e.message}); compiling on the CPU's thread`);
+    });
     this.worker.on('exit', () => (this.lost = true));
   }
 
