@@ -1,7 +1,7 @@
 // Generating the wasm module of a batch of blocks from plain data: no CPU, no JS functions, so it runs on the
 // compile worker (gen-worker.ts) as well as on the CPU's thread (the synchronous JIT). What the module's link table
 // must hold is described, not filled in: runtime functions by name, helpers by number, exit slots by block and
-// target. The CPU's thread fills the table when it instantiates the module (compiler.ts bindBatch), which is where
+// target. The CPU's thread fills the table when it instantiates the module (compiler.ts instantiateBatch), where
 // exit slots get their numbers.
 import type { Program } from '../cpu/ir/builder.ts';
 import { Op } from '../cpu/ir/ops.ts';

@@ -1,11 +1,10 @@
 // Generating and compiling wasm modules on a worker thread (JitOptions.asyncCompile): the CPU's thread hands over
 // a batch's blocks (their IR and what chaining needs to know, batch-gen.ts, packed into a job of a shared-memory
-// queue, job-ring.ts) and goes on interpreting; the worker
-// (gen-worker.ts) generates the module, compiles it (every function at once: see below) and posts the Module back
-// with the layout of its link table (V8 shares compiled code between threads, nothing is compiled again). The CPU's
-// thread picks finished modules up without returning to the event loop: the worker counts them in shared memory and
-// the JIT checks that counter where it asks for a block's code anyway (receiveMessageOnPort then takes the message
-// synchronously).
+// queue, job-ring.ts) and goes on interpreting; the worker (gen-worker.ts) generates the module, compiles it (every
+// function at once: see below) and posts the Module back with the layout of its link table (V8 shares compiled code
+// between threads, nothing is compiled again). The CPU's thread picks finished modules up without returning to the
+// event loop: the worker counts them in shared memory and the JIT checks that counter where it asks for a block's
+// code anyway (receiveMessageOnPort then takes the message synchronously).
 //
 // Eager compilation: V8 compiles a wasm function on its first call by default, on the calling thread, which made
 // ~0.45 s of a Linux boot's main thread. Compiled eagerly on the worker, a module arrives ready to run. The flag is
