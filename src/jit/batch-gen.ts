@@ -35,6 +35,12 @@ export interface GenBlock {
   token?: number;
 }
 
+/**
+ * The key of the block at `rip` translated for `mode`: what chained exits name their target by, on the worker
+ * (direct calls within a batch) and on the CPU's thread (links, waiting slots, the miss handler) alike.
+ */
+export const chainKey = (mode: number, rip: bigint | undefined): string => `${mode}:${rip}`;
+
 /** Constants of the runtime the code is generated for. */
 export interface GenRuntime {
   /** Helpers implemented in wasm (cc-wasm.ts, simd-wasm.ts): by helper number, which kind. */
@@ -134,7 +140,7 @@ export function genBatch(rt: GenRuntime, blocks: GenBlock[]): GenBatch {
       // an exit to another block of the batch on the same linear and physical page (see compiler.ts isDirect)
       env.direct = (lo, hi) => {
         const rip = u64(lo, hi);
-        const i = byKey.get(`${mode}:${rip}`);
+        const i = byKey.get(chainKey(mode, rip));
         if (i === undefined) return -1;
         const t = blocks[i]!.chain!;
         if (t.check.page !== chain.check.page || rip >> 12n !== vpage || t.twoPages) return -1;
@@ -198,11 +204,10 @@ export function firstRip(p: Program): bigint | undefined {
   return u64(p.code[1]!, p.code[2]!);
 }
 
-
-// A batch crosses to the compile worker as one Int32Array (its buffer transferred): structured-cloning the blocks
-// as objects, each with three typed arrays, cost ~0.2 ms a batch on the CPU's thread (~0.2 s of a Linux boot).
-// Per block: a header of HEADER words (below), then its code, its label positions and its temp widths (bytes, in
-// whole words).
+// A batch crosses to the compile worker as one Int32Array, a job of the shared-memory queue (job-ring.ts): plain
+// words, nothing to clone (cloning the blocks as objects, three typed arrays each, was ~10% of what postMessage
+// cost the CPU's thread; the rest was waking the worker, which the queue avoids). Per block: a header of HEADER
+// words (below), then its code, its label positions and its temp widths (bytes, in whole words).
 const HEADER = 17;
 
 /** The blocks of a batch in one array (see unpackBlocks). */
@@ -254,7 +259,7 @@ export function unpackBlocks(buf: Int32Array): GenBlock[] {
     if (chain) {
       const rip = u64(ripLo!, ripHi!);
       b.chain = {
-        key: `${mode}:${rip}`, twoPages: chain === 3,
+        key: chainKey(mode!, rip), twoPages: chain === 3,
         check: { stateBase: sb, mode: mode!, rip, page: page! >>> 0, page2: page2 === -1 ? undefined : page2! >>> 0 },
       };
     }

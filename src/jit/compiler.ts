@@ -33,7 +33,7 @@ import type { CodegenOptions } from './codegen.ts';
 import { ModuleBuilder, Ty } from './wasm.ts';
 import { H_CC_FLAGS, buildCcFlags } from './cc-wasm.ts';
 import {
-  firstRip, genBatch, helperInWasm, type GenBatch, type GenBlock, type GenRuntime, type TableEntry,
+  chainKey, firstRip, genBatch, helperInWasm, type GenBatch, type GenBlock, type GenRuntime, type TableEntry,
 } from './batch-gen.ts';
 import { JumpCache } from './jump-cache.ts';
 import { SIMD_WASM_HELPERS, buildSimdHelpers } from './simd-wasm.ts';
@@ -600,7 +600,7 @@ export class Jit implements BlockCompiler {
       info.missId = missBase + e.indirect;
       this.missSlots.set(info.missId, slot);
       if (info.missId >= this.nextMissId) this.nextMissId = info.missId + 1;
-    } else p.wants.push([slot, `${p.mode}:${u64(e.lo, e.hi)}`]);
+    } else p.wants.push([slot, chainKey(p.mode, u64(e.lo, e.hi))]);
     return slot;
   }
 
@@ -700,7 +700,7 @@ export class Jit implements BlockCompiler {
     const chain = this.chaining && rip !== undefined && (mode & ModeBits.CODE_MASK) === 2;
     // (a block has one page, or two when its last instruction straddles them)
     const twoPages = block.pages.length === 2;
-    const key = `${mode}:${rip}`;
+    const key = chainKey(mode, rip);
     const token = this.rt.allocToken(block);
     const gen: GenBlock = {
       prog: block.prog,
@@ -843,7 +843,7 @@ export class Jit implements BlockCompiler {
     const slot = this.missSlots.get(id);
     const s = slot === undefined ? undefined : this.slots[slot];
     if (!s) return 0;
-    const set = this.byKey.get(`${s.mode}:${u64(lo, hi)}`);
+    const set = this.byKey.get(chainKey(s.mode, u64(lo, hi)));
     if (!set || !set.size) return 0;
     this.linkSlot(slot!, this.pick(set, slot!));
     return 1;

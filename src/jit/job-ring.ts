@@ -1,7 +1,7 @@
 // A single-producer single-consumer queue of int32 jobs in shared memory, from the CPU's thread to the compile
 // worker. Why not postMessage: waking a sleeping worker costs the sender a cross-CPU wake-up, which measured
 // ~0.15 ms per message on this machine's virtual CPUs (~0.15 s of a Linux boot's CPU thread). The producer only
-// writes memory; the consumer polls, sleeping a millisecond at a time on its own timer, nobody wakes it.
+// writes memory; the consumer polls, sleeping on its own timer between polls (gen-worker.ts), nobody wakes it.
 //
 // Layout: control words, then the ring. A job is [id, length, words...]; a job that would not fit before the end
 // of the ring starts at its beginning, after a WRAP marker (or the end itself). Positions are word counts that
