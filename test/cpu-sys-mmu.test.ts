@@ -126,4 +126,22 @@ describe('system: MMU page walks', () => {
     cpu.mmu.flushPage(0x1000, 0);
     expect(tr(cpu, 0x1000n)).toBe(0x31000);
   });
+
+  it('TLB: a sweep over 16 MiB does not evict a page outside it', () => {
+    // (the Linux decompressor's pattern: its output sweeps tens of MiB while its state stays in a few pages)
+    const { cpu, mem } = makeCpu();
+    cpu.set32(L.CR4, 0x20);
+    cpu.set32(L.EFER, 0x500);
+    cpu.set32(L.CR3, 0x10000);
+    cpu.set32(L.CR0, PG_PE);
+    mem.writeU64(0x10000, 0x11003n);
+    mem.writeU64(0x11000, 0x12003n);
+    for (let i = 0; i < 32; i++) mem.writeU64(0x12000 + 8 * i, BigInt(i * 0x200000) | 0x83n); // 64 MiB, 2 MiB pages
+    expect(tr(cpu, 0x1000n)).toBe(0x1000);
+    mem.writeU64(0x12000, 0x800083n); // remapped, not flushed: a TLB that still holds the page says 0x1000
+    for (let a = 0x400000; a < 0x1400000; a += 0x1000) expect(tr(cpu, BigInt(a), Access.Write)).toBe(a);
+    expect(tr(cpu, 0x1000n)).toBe(0x1000);
+    cpu.mmu.flushAll();
+    expect(tr(cpu, 0x1000n)).toBe(0x801000);
+  });
 });
