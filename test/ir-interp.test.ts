@@ -122,6 +122,30 @@ describe('IR interpreter, 64-bit pairs', () => {
     }
   });
 
+  it('not01: the opposite of each comparison, folded into it when it was the last op', () => {
+    const vals2 = values(6);
+    for (let cond = Cond.EQ; cond <= Cond.GES; cond++) {
+      for (const a of vals2) {
+        for (const b of vals2) {
+          const ir = new IrBuilder();
+          const ta = ir.const64(a), tb = ir.const64(b);
+          const r = ir.setcc64(cond, ta, tb);
+          const size = ir.size;
+          ir.st32(0, ir.not01(r));
+          expect(ir.size).toBe(size + 3); // only the store: the setcc was turned around, no xor
+          const kept = ir.setcc64(cond, ta, tb);
+          ir.st32(4, kept);
+          ir.st32(8, ir.not01(kept)); // used already: an xor
+          ir.exitTo(0n);
+          const h = host();
+          interpret(ir.finish(), h);
+          const want = h.i32[STATE / 4 + 1]!;
+          expect([h.i32[STATE / 4], h.i32[STATE / 4 + 2]]).toEqual([1 - want, 1 - want]);
+        }
+      }
+    }
+  });
+
   it('bit counts, byte swaps and width changes', () => {
     for (const a of values(40)) {
       const ir = new IrBuilder();

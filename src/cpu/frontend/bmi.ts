@@ -62,7 +62,7 @@ function bls(compute: (t: Translator, size: number, s: T) => T, cfIfZero: boolea
     const r = compute(t, size, s);
     t.write(d!, r);
     let cf = z.isZero(s);
-    if (!cfIfZero) cf = t.bin32(Op.XOR32, cf, t.const32(1));
+    if (!cfIfZero) cf = t.not01(cf);
     t.setFlags(CcKind.CFSRC2, size, r, r, size === 8 ? t.zext64(cf) : cf);
   };
 }

@@ -98,5 +98,5 @@ sem('loope', loopSem(4)); // ZF=1
 sem('loopne', loopSem(5)); // ZF=0
 sem(['jcxz', 'jecxz', 'jrcxz'], (t) => {
   const { n, v } = counter(t);
-  t.branch(t.bin32(Op.XOR32, nonZero(t, n, v), t.const32(1)), relTarget(t));
+  t.branch(t.not01(nonZero(t, n, v)), relTarget(t));
 });

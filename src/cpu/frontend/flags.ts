@@ -126,7 +126,7 @@ export function cfOf(b: IrBuilder, v: CcValues): T32 {
     case CcKind.INC: case CcKind.DEC: case CcKind.CFSRC2: return s.low32(v.src2);
     case CcKind.SHL: return s.msb(v.src);
     case CcKind.SHR: case CcKind.SAR: return b.bin32(Op.AND32, s.low32(v.src), b.const32(1));
-    case CcKind.MUL: return b.bin32(Op.XOR32, s.isZero(v.src), b.const32(1));
+    case CcKind.MUL: return b.not01(s.isZero(v.src));
   }
 }
 
@@ -148,7 +148,7 @@ export function ofOf(b: IrBuilder, v: CcValues): T32 {
     case CcKind.DEC: return s.setcc(Cond.EQ, s.mask(v.dst), s.mask(s.c((1n << BigInt(v.size * 8 - 1)) - 1n)));
     case CcKind.SHL: return b.bin32(Op.XOR32, s.msb(v.dst), s.msb(v.src));
     case CcKind.SHR: return s.msb(v.src2);
-    case CcKind.MUL: return b.bin32(Op.XOR32, s.isZero(v.src), b.const32(1));
+    case CcKind.MUL: return b.not01(s.isZero(v.src));
   }
 }
 

@@ -57,7 +57,7 @@ sem('cmpxchg', (t) => {
     writeUnless(t, RAX, size, eq, old);
   } else {
     writeUnless(t, RAX, size, eq, old);
-    writeUnless(t, d!.reg, size, t.bin32(Op.XOR32, eq, t.const32(1)), src);
+    writeUnless(t, d!.reg, size, t.not01(eq), src);
   }
   t.setFlags(CcKind.SUB, size, diff, old);
 });

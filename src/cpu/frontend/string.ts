@@ -74,7 +74,7 @@ function stringOp(compares: boolean, body: (t: Translator, it: Iter) => void) {
     body(t, { size, compares });
     const left = z.sub(cnt, z.c(1));
     t.setGpr(RCX, as, left);
-    let more = t.bin32(Op.XOR32, z.isZero(left), t.const32(1));
+    let more = t.not01(z.isZero(left));
     if (compares) {
       // REPE (F3) goes on while equal, REPNE (F2) while not equal
       const zf = t.cond(t.i.repPrefix === 0xf3 ? 4 : 5); // with both prefixes the last one decides

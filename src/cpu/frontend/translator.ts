@@ -465,7 +465,7 @@ export class Translator extends IrBuilder {
         default: r = this.bin32(Op.OR32, zfOf(this, v), this.bin32(Op.XOR32, sfOf(this, v), ofOf(this, v))); break;
       }
     }
-    return neg ? this.bin32(Op.XOR32, r, this.const32(1)) : r;
+    return neg ? this.not01(r) : r;
   }
 
   /** Forgets statically known flags (after a helper that may have changed them). */

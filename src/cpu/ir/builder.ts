@@ -44,9 +44,14 @@ const SLAB_WORDS = 32768;
 let slab = new Int32Array(SLAB_WORDS);
 let slabAt = 0;
 
+/** Per condition, the one true exactly when it is false. */
+const OPPOSITE: readonly Cond[] = [Cond.NE, Cond.EQ, Cond.GEU, Cond.GTU, Cond.LEU, Cond.LTU, Cond.GES, Cond.GTS, Cond.LES, Cond.LTS];
+
 export class IrBuilder {
   private words: Int32Array;
   private nWords = 0;
+  /** Where the last op starts (-1: none since reset). */
+  private lastOp = -1;
   // Temp 0 is never handed out, so no temp is falsy (a `t ? ... : ...` on a temp cannot misfire).
   private widthList: Uint8Array;
   private nTemps = 1;
@@ -74,6 +79,7 @@ export class IrBuilder {
       this.widthList[0] = 32;
     }
     this.nWords = 0;
+    this.lastOp = -1;
     this.nTemps = 1;
     this.nLabels = 0;
     this.labelPos = [];
@@ -156,6 +162,7 @@ export class IrBuilder {
         this.labelsPlaced++;
       } else this.branches = true;
     }
+    this.lastOp = k;
     words[k] = op;
     words[k + 1] = a;
     words[k + 2] = b;
@@ -270,6 +277,19 @@ export class IrBuilder {
     const d = this.t32();
     this.put(Op.SETCC64, 4, d, c, a, b);
     return d;
+  }
+  /**
+   * 1 - x for a 0/1 value: a comparison just made is made with the opposite condition instead (nothing can have
+   * used its result yet), so a branch on it stays one compare-and-branch in compiled code, not setcc, xor, test.
+   */
+  not01(x: T32): T32 {
+    const k = this.lastOp;
+    const w = this.words;
+    if (k >= 0 && (w[k] === Op.SETCC32 || w[k] === Op.SETCC64) && w[k + 1] === x) {
+      w[k + 2] = OPPOSITE[w[k + 2]!]!;
+      return x;
+    }
+    return this.bin32(Op.XOR32, x, this.const32(1));
   }
   select32(c: T32, a: T32, b: T32): T32 {
     const d = this.t32();
