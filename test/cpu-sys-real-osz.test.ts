@@ -1,6 +1,6 @@
-// 16-bit code with a 66 prefix on PUSH/POP (PUSHD/POPD of an immediate and of FS: dword slots on a 16-bit stack)
-// and BOUND (word and dword bounds, in range and #BR through the IVT), on the software CPU; PUSHD/POPD are compared
-// with KVM where it is usable. All were #UD before (no semantics for the decoder's names of them).
+// 16-bit code with a 66 prefix on PUSH/POP (PUSHD/POPD of an immediate and of FS: dword slots on a 16-bit stack),
+// ENTERD/LEAVED, and BOUND (word and dword bounds, in range and #BR through the IVT), on the software CPU;
+// PUSHD/POPD are compared with KVM where it is usable. All were #UD before (no semantics for the decoder's names).
 import { describe, expect, it } from 'vitest';
 import { buildGuest, kvmUsable, runFlat } from './cpu-sys-guest.ts';
 
@@ -53,6 +53,22 @@ after_bound32:
   mov eax, 0x7fffffff
   bound eax, [bounds32]            # the upper bound itself: nothing
   mov word ptr [res + 34], 1
+
+  mov esp, 0x12347000              # SP 0x7000; the upper half of ESP is not the stack's
+  mov ebp, 0xabcd6ff0
+  mov dword ptr [0x6fec], 0x11111111   # [BP-4]: the enclosing frame's pointer that level 2 copies
+  enterd 8, 2
+  mov [res + 44], esp
+  mov [res + 48], ebp
+  mov eax, [0x6ffc]                # the pushed EBP
+  mov [res + 52], eax
+  mov eax, [0x6ff8]                # the copied pointer
+  mov [res + 56], eax
+  mov eax, [0x6ff4]                # the new frame pointer
+  mov [res + 60], eax
+  leaved
+  mov [res + 64], esp
+  mov [res + 68], ebp
   hlt
 
 ud_handler:                        # #UD: an instruction without semantics ends the run
@@ -77,7 +93,7 @@ br_handler:                        # #BR is a fault: skip the BOUND (the return 
 .balign 4
 bounds16: .word -5, 10
 bounds32: .long -0x60000000, 0x7fffffff
-res: .fill 48, 1, 0
+res: .fill 72, 1, 0
 `;
 
 const guest = buildGuest(GUEST);
@@ -102,17 +118,24 @@ describe('system: real mode, 66-prefixed stack instructions and BOUND', () => {
     expect(w(18)).toBe(w(0));
   });
 
+  it('ENTERD/LEAVED: dword slots on a 16-bit stack, EBP from ESP with its upper half kept', () => {
+    const d = (k: number) => tcg.u32(res + k) >>> 0;
+    expect([d(44), d(48)]).toEqual([0x12346fec, 0x12346ffc]);
+    expect([d(52), d(56), d(60)]).toEqual([0xabcd6ff0, 0x11111111, 0x12346ffc]);
+    expect([d(64), d(68)]).toEqual([0x12347000, 0xabcd6ff0]);
+  });
+
   it('BOUND faults (#BR, at the instruction) only outside the signed bounds', () => {
     expect([w(32), w(34)]).toEqual([1, 1]);
     expect([w(36), w(38)]).toEqual([guest.sym('at_bound16'), guest.sym('at_bound32')]);
   });
 
-  // kvm_pvm's emulator of ring-0 code stops on BOUND (KVM_EXIT_INTERNAL_ERROR): those 4 run on the software CPU
-  // (runFlat's fallback), so only PUSHD/POPD are compared with KVM
+  // kvm_pvm's emulator of ring-0 code stops on BOUND and on ENTER with a nesting level (KVM_EXIT_INTERNAL_ERROR):
+  // those 5 run on the software CPU (runFlat's fallback), so only PUSHD/POPD are compared with KVM
   it.runIf(kvmUsable())('PUSHD/POPD match KVM', () => {
     const kvm = runFlat(guest.bin, 'kvm', { fallback: true });
     expect(kvm.outcome.kind).toBe('halt');
-    expect(kvm.fallbacks).toBe(4);
+    expect(kvm.fallbacks).toBe(5);
     for (let k = 0; k < 20; k += 2) expect([k, kvm.u32(res + k) & 0xffff]).toEqual([k, w(k)]);
   });
 });

@@ -2,6 +2,7 @@
 // Every store (and load) comes before the registers change, so a fault leaves rSP and rBP as they were.
 import type { T, T32, T64 } from '../ir/builder.ts';
 import { defineHelper } from '../ir/helpers.ts';
+import { Op } from '../ir/ops.ts';
 import { Access } from '../mmu.ts';
 import { ModeBits } from '../mode.ts';
 import type { Cpu } from '../cpu.ts';
@@ -36,13 +37,17 @@ function bpOffset(t: Translator): T64 {
 }
 
 // After the pushes ENTER checks that the final stack pointer can be written (#SS/#PF otherwise, with rSP and rBP
-// unchanged), as the SDM's exception list says and AMD Zen does.
-sem(['enter', 'enterw'], (t) => {
+// unchanged), as the SDM's exception list says and AMD Zen does. ENTERD on a 16-bit stack (66-prefixed in 16-bit
+// code): the frame pointer is ESP after the push, whose upper half the 16-bit push left as it was (as Bochs has it).
+sem(['enter', 'enterw', 'enterd'], (t) => {
   const [allocOp, levelOp] = t.i.operands;
   const size = t.i.opSize;
   const alloc = allocOp!.imm & 0xffff;
   const level = levelOp!.imm & 31;
   const frame = t.spAdd(t.sp(), -size);
+  const framePtr = size > t.stackSize
+    ? t.bin32(Op.OR32, t.bin32(Op.AND32, t.reg(RSP, 4) as T32, t.const32(0xffff0000 | 0)), t.lo32(frame))
+    : asValue(t, frame, size);
   t.store(size, SS, frame, t.reg(RBP, size));
   let cur = frame;
   if (level > 0) {
@@ -53,15 +58,15 @@ sem(['enter', 'enterw'], (t) => {
       t.store(size, SS, cur, v);
     }
     cur = t.spAdd(cur, -size);
-    t.store(size, SS, cur, asValue(t, frame, size));
+    t.store(size, SS, cur, framePtr);
   }
   const sp = t.spAdd(cur, -alloc);
   t.call(H_PROBE_STACK_WRITE, [sp, t.const32(size)]);
-  t.setReg(RBP, size, asValue(t, frame, size));
+  t.setReg(RBP, size, framePtr);
   t.setSp(sp);
 });
 
-sem(['leave', 'leavew'], (t) => {
+sem(['leave', 'leavew', 'leaved'], (t) => {
   const size = t.i.opSize;
   const bp = bpOffset(t);
   const v = t.load(size, SS, bp);
