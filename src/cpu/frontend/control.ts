@@ -12,9 +12,9 @@
 // near JMP/CALL/Jcc there (rel32, a 64-bit operand size). REX.W wins over 66. Checked against this AMD host's own
 // CPU in ring 3 (the native oracle, test/cpu-int-misc.test.ts; KVM runs guest ring 3 natively on it too), in 64-bit
 // and compatibility mode.
-// Outside 64-bit mode a target beyond the CS limit raises #GP(0) when the block at the target is looked up
-// (Cpu.lookup), for every form alike. (So the #GP is reported at the target, after CALL's push or RET's pop, where
-// the hardware reports it at the branch with nothing changed: see test/cpu-sys-real.test.ts.)
+// Outside 64-bit mode a target beyond the CS limit raises #GP(0) at the branch with nothing changed (no push, no
+// pop: Translator.limitCheck, limitCheckTo), as the hardware does (compared with KVM in test/cpu-sys-real.test.ts); execution
+// that runs on past the limit faults where the next instruction is fetched (Cpu.lookup).
 import { Op } from '../ir/ops.ts';
 import type { T32, T64 } from '../ir/builder.ts';
 import { OpKind } from '../../decoder/types.ts';
@@ -38,12 +38,25 @@ function indirectTarget(t: Translator): T64 {
 sem(['jmp', 'jmpw', 'jmpd'], (t) => {
   const o = t.i.operands[0]!;
   if (isFarBranch(t.i)) return farJmpSem(t); // far forms: system/far.ts
-  if (o.kind === OpKind.Rel) t.jumpTo(relTarget(t));
-  else if (o.kind === OpKind.Reg || o.kind === OpKind.Mem) t.jump(indirectTarget(t));
-  else t.fault(6);
+  if (o.kind === OpKind.Rel) {
+    const target = relTarget(t);
+    t.limitCheck(target);
+    t.jumpTo(target);
+  } else if (o.kind === OpKind.Reg || o.kind === OpKind.Mem) {
+    const target = indirectTarget(t);
+    t.limitCheckTo(target);
+    t.jump(target);
+  } else t.fault(6);
 });
 
-CC.forEach((cc, i) => sem(`j${cc}`, (t) => t.branch(t.cond(i), relTarget(t))));
+/** A conditional near branch (Jcc, LOOP, JCXZ): the limit is checked if it is taken. */
+function condBranch(t: Translator, c: T32): void {
+  const target = relTarget(t);
+  t.limitCheck(target, c);
+  t.branch(c, target);
+}
+
+CC.forEach((cc, i) => sem(`j${cc}`, (t) => condBranch(t, t.cond(i))));
 
 sem(['call', 'callw', 'calld'], (t) => {
   const o = t.i.operands[0]!;
@@ -56,10 +69,13 @@ sem(['call', 'callw', 'calld'], (t) => {
     ret = t.const32(t.ripLo);
   }
   if (o.kind === OpKind.Rel) {
+    const target = relTarget(t);
+    t.limitCheck(target);
     t.push(ret, size);
-    t.jumpTo(relTarget(t));
+    t.jumpTo(target);
   } else {
     const target = indirectTarget(t); // read the target before the push can change memory or RSP
+    t.limitCheckTo(target);
     t.push(ret, size);
     t.jump(target);
   }
@@ -70,8 +86,10 @@ sem(['ret', 'retw', 'retd'], (t) => {
   const imm = t.i.operands[0];
   const sp = t.sp();
   const v = t.load(size, 2, sp);
+  const target = size === 8 ? (v as T64) : t.zext64(v as T32);
+  t.limitCheckTo(target);
   t.setSp(t.spAdd(sp, size + (imm ? imm.imm & 0xffff : 0)));
-  t.jump(size === 8 ? (v as T64) : t.zext64(v as T32));
+  t.jump(target);
 });
 
 /** loop/loope/loopne/jcxz: the counter is CX, ECX or RCX by address size. */
@@ -89,8 +107,10 @@ function loopSem(extra?: number) {
     const dec = z.sub(v, z.c(1));
     let c = nonZero(t, n, dec);
     if (extra !== undefined) c = t.bin32(Op.AND32, c, t.cond(extra));
+    const target = relTarget(t);
+    t.limitCheck(target, c); // (a fault leaves the counter as it was)
     t.setGpr(1, n, dec);
-    t.branch(c, relTarget(t));
+    t.branch(c, target);
   };
 }
 sem('loop', loopSem());
@@ -98,5 +118,5 @@ sem('loope', loopSem(4)); // ZF=1
 sem('loopne', loopSem(5)); // ZF=0
 sem(['jcxz', 'jecxz', 'jrcxz'], (t) => {
   const { n, v } = counter(t);
-  t.branch(t.not01(nonZero(t, n, v)), relTarget(t));
+  condBranch(t, t.not01(nonZero(t, n, v)));
 });

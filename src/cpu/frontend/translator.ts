@@ -18,6 +18,7 @@ import {
 } from './flags.ts';
 import { H_CC_FLAGS } from './cc-helper.ts';
 import { u64 } from '../words.ts';
+import { Vec } from '../fault.ts';
 
 const SS = 2;
 
@@ -187,6 +188,31 @@ export class Translator extends IrBuilder {
     if (!cut) return o; // (ripw wraps it mod 2^64)
     const v = ((this.baseLo >>> 0) + o) & 0xffff;
     return this.baseHi === 0 ? v - (this.baseLo >>> 0) : BigInt(v);
+  }
+
+  /**
+   * Outside 64-bit mode a near branch whose new EIP/IP is beyond the CS limit raises #GP(0) at the branch, before
+   * it changes anything (SDM JMP/Jcc/CALL/RET/LOOP); `taken` (0/1): only if the branch is taken. `target`: a known
+   * target (relTarget); limitCheckTo checks a computed one.
+   */
+  limitCheck(target: CodeTarget, taken?: T32): void {
+    if (this.codeBits === 64) return;
+    this.checkEip(this.const32(typeof target === 'number' ? (this.baseIp + target) | 0 : Number(target & 0xffffffffn) | 0), taken);
+  }
+
+  /** limitCheck for a computed target (zero-extended from the operand size). */
+  limitCheckTo(target: T64): void {
+    if (this.codeBits === 64) return;
+    this.checkEip(this.lo32(target));
+  }
+
+  private checkEip(eip: T32, taken?: T32): void {
+    let beyond = this.setcc32(Cond.GTU, eip, this.ld32(L.segOff(1) + L.SEG_LIMIT));
+    if (taken !== undefined) beyond = this.bin32(Op.AND32, beyond, taken);
+    const ok = this.label();
+    this.brz(beyond, ok);
+    this.raise(Vec.GP, 0);
+    this.place(ok);
   }
 
   sized(size: number): Sized {
