@@ -13,8 +13,8 @@
 // CPU in ring 3 (the native oracle, test/cpu-int-misc.test.ts; KVM runs guest ring 3 natively on it too), in 64-bit
 // and compatibility mode.
 // Outside 64-bit mode a target beyond the CS limit raises #GP(0) at the branch with nothing changed (no push, no
-// pop: Translator.limitCheck, limitCheckTo), as the hardware does (compared with KVM in test/cpu-sys-real.test.ts); execution
-// that runs on past the limit faults where the next instruction is fetched (Cpu.lookup).
+// pop: Translator.limitCheck, limitCheckTo), as the hardware does (compared with KVM in test/cpu-sys-real.test.ts);
+// execution that runs on past the limit faults where the next instruction is fetched (Cpu.lookup).
 import { Op } from '../ir/ops.ts';
 import type { T32, T64 } from '../ir/builder.ts';
 import { OpKind } from '../../decoder/types.ts';
