@@ -197,7 +197,8 @@ export class Translator extends IrBuilder {
    */
   limitCheck(target: CodeTarget, taken?: T32): void {
     if (this.codeBits === 64) return;
-    this.checkEip(this.const32(typeof target === 'number' ? (this.baseIp + target) | 0 : Number(target & 0xffffffffn) | 0), taken);
+    const eip = typeof target === 'number' ? (this.baseIp + target) | 0 : Number(target & 0xffffffffn) | 0;
+    this.checkEip(this.const32(eip), taken);
   }
 
   /** limitCheck for a computed target (zero-extended from the operand size). */

@@ -45,7 +45,9 @@ let slab = new Int32Array(SLAB_WORDS);
 let slabAt = 0;
 
 /** Per condition, the one true exactly when it is false. */
-const OPPOSITE: readonly Cond[] = [Cond.NE, Cond.EQ, Cond.GEU, Cond.GTU, Cond.LEU, Cond.LTU, Cond.GES, Cond.GTS, Cond.LES, Cond.LTS];
+const OPPOSITE: readonly Cond[] = [
+  Cond.NE, Cond.EQ, Cond.GEU, Cond.GTU, Cond.LEU, Cond.LTU, Cond.GES, Cond.GTS, Cond.LES, Cond.LTS,
+];
 
 export class IrBuilder {
   private words: Int32Array;
