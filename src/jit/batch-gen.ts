@@ -85,6 +85,10 @@ const MAX_RELINKS = 8;
 
 const ty = (w: 32 | 64) => (w === 64 ? Ty.I64 : Ty.I32);
 
+/** The name of helper `h` called with these widths: one link-table entry (and one JS wrapper) per name. */
+export const helperKey = (h: number, args: (32 | 64)[], result: 0 | 32 | 64): string =>
+  `h${h}_${args.join('_')}_r${result}`;
+
 /** Helper `h` called with these widths runs in wasm (see GenRuntime.wasmHelpers). */
 export function helperInWasm(rt: GenRuntime, h: number, args: (32 | 64)[], result: 0 | 32 | 64): boolean {
   const kind = rt.wasmHelpers[h];
@@ -127,7 +131,7 @@ export function genBatch(rt: GenRuntime, blocks: GenBlock[]): GenBatch {
       write64: () => fn('wr64', [I, I, I, I, I, I], []),
       raise: () => fn('raise', [I, I, I], []),
       helper: (h, args, result) =>
-        callee(`h${h}_${args.join('_')}_r${result}`, { helper: h, args, result, params: [I, ...args.map(ty)], results: result ? [ty(result)] : [] }),
+        callee(helperKey(h, args, result), { helper: h, args, result, params: [I, ...args.map(ty)], results: result ? [ty(result)] : [] }),
       helperInWasm: (h, args, result) => helperInWasm(rt, h, args, result),
     };
     if (b.token !== undefined) env.where = { global: whereGlobal, token: b.token };

@@ -86,13 +86,16 @@ export interface CodegenEnv {
   /**
    * Chaining through an exit to a computed RIP: a table slot for this exit (`slot`: its index in table 0; its number
    * for the miss handler is the value of the immutable i32 global `idBase` plus `id`), the function index of the
-   * miss handler `(number, lo, hi) -> 1 if it linked the slot
-   * to the block at hi:lo, else 0`, a new mutable i64 global for the predicted target (initially non-canonical,
-   * so it never matches), a new mutable i32 global counting the handler's calls (asked at most `maxTries` times),
-   * and the function index of the jump cache `(n, limit) -> n` (jump-cache.ts; -1: none). Undefined: no chaining.
+   * miss handler `(number, lo, hi) -> 1 if it linked the slot to the block at hi:lo, else 0`, a new mutable i64
+   * global for the predicted target (initially non-canonical, so it never matches), a new mutable i32 global
+   * counting the handler's calls (asked at most `maxTries` times), and the function index of the jump cache
+   * `(n, limit) -> n` (jump-cache.ts; -1: none). Undefined: no chaining.
    */
   linkIndirect?():
-    | { slot: number; id: number; idBase: number; miss: Callee; pred: number; tries: number; maxTries: number; jumpCache?: Callee }
+    | {
+        slot: number; id: number; idBase: number; miss: Callee; pred: number; tries: number; maxTries: number;
+        jumpCache?: Callee;
+      }
     | undefined;
   /**
    * Helper `h` is implemented in wasm (same semantics, compiled from its IR): calling it does not leave wasm in
@@ -1166,7 +1169,8 @@ class Gen {
     c.op(W.global_get).u32(ic.tries).i32(ic.maxTries).op(W.i32_lt_u);
     this.ifLikely(0, VOID);
     c.op(W.global_get).u32(ic.tries).i32(1).op(W.i32_add).op(W.global_set).u32(ic.tries);
-    c.op(W.global_get).u32(ic.idBase).i32(ic.id).op(W.i32_add).get(t).op(W.i32_wrap_i64).get(t).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
+    c.op(W.global_get).u32(ic.idBase).i32(ic.id).op(W.i32_add);
+    c.get(t).op(W.i32_wrap_i64).get(t).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
     this.callOut(ic.miss);
     c.op(W.if_).byte(VOID);
     c.get(t).op(W.global_set).u32(ic.pred);

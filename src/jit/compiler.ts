@@ -3,9 +3,10 @@
 //
 // Hot blocks are compiled in batches, one wasm module per batch (compile cost is measured by bench/jit-loop.ts and
 // reported by `stats`), generated from data alone (batch-gen.ts), so that with asyncCompile the compile worker
-// generates and compiles it, and this thread only instantiates it and links its exits. Imports: the memory, the CPU's memory slow paths and raise, the helpers the blocks call,
-// and the module's own link table. Every import receives the instruction count so far as its first argument and
-// stores it into cpu.icount, so helpers and faults see the count the interpreter would have produced.
+// generates and compiles it, and this thread only instantiates it and links its exits. Imports: the memory, the
+// CPU's memory slow paths and raise, the helpers the blocks call, and the module's own link table. Every import
+// receives the instruction count so far as its first argument and stores it into cpu.icount, so helpers and faults
+// see the count the interpreter would have produced.
 //
 // Chaining: a block exit tail-calls the next compiled block through a slot of its module's link table (any
 // module's function can sit in it), as long as the run loop's budget (cpu.runEnd) allows and no JS the block
@@ -33,7 +34,7 @@ import type { CodegenOptions } from './codegen.ts';
 import { ModuleBuilder, Ty } from './wasm.ts';
 import { H_CC_FLAGS, buildCcFlags } from './cc-wasm.ts';
 import {
-  chainKey, firstRip, genBatch, helperInWasm, type GenBatch, type GenBlock, type GenRuntime, type TableEntry,
+  chainKey, firstRip, genBatch, helperInWasm, helperKey, type GenBatch, type GenBlock, type GenRuntime, type TableEntry,
 } from './batch-gen.ts';
 import { JumpCache } from './jump-cache.ts';
 import { SIMD_WASM_HELPERS, buildSimdHelpers } from './simd-wasm.ts';
@@ -266,7 +267,7 @@ export class JitRuntime {
 
   /** Name of the JS wrapper of helper `h` called with these widths (created on first use). */
   private jsHelper(h: number, args: (32 | 64)[], result: 0 | 32 | 64): string {
-    const key = `h${h}_${args.join('_')}_r${result}`;
+    const key = helperKey(h, args, result);
     if (this.helperKeys.has(key)) return key;
     const helper = HELPERS[h];
     if (!helper) throw new Error(`JIT: no helper ${h}`);
