@@ -164,4 +164,26 @@ leaves: .long ${leaves.join(', ')}, -1
     expect(ev(321)).toBe('none');
     expect(r.u32(0x70204) & (1 << 21)).toBe(1 << 21);
   });
+
+  it('SERIALIZE is advertised and runs: code patched before it runs patched (Linux sync_core uses it, not IRET)', () => {
+    expect(cpuid(7, 0)[3] & (1 << 14)).toBe(1 << 14);
+    const g = buildGuest(LM_PRELUDE + String.raw`
+.set RESULT, 0x70000
+.text
+test_main:
+  T 1
+    lea rdi, [rip + patched]
+    mov dword ptr [rdi + 1], 42
+    serialize
+patched:
+    mov eax, 1
+    mov [RESULT], eax
+  E 1
+  ret
+`);
+    const r = runFlat(g.bin, 'tcg');
+    expect(r.outcome).toEqual({ kind: 'exit', status: 1 });
+    expect(readLog(r).find((x) => x.step === 1)!.vector).toBe(NO_EVENT);
+    expect(r.u32(0x70000)).toBe(42);
+  });
 });

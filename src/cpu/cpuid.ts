@@ -87,6 +87,7 @@ export const FEATURES: Feature[] = [
   { name: 'clflushopt', leaf: 7, subleaf: 0, reg: 'ebx', bit: 23, decoderFeature: 'clflushopt' },
   { name: 'clwb', leaf: 7, subleaf: 0, reg: 'ebx', bit: 24, decoderFeature: 'clwb' },
   { name: 'rdpid', leaf: 7, subleaf: 0, reg: 'ecx', bit: 22, decoderFeature: 'rdpid' },
+  { name: 'serialize', leaf: 7, subleaf: 0, reg: 'edx', bit: 14, decoderFeature: 'serialize' },
   // leaf 0x80000001 ECX/EDX (the AMD copies of the leaf 1 EDX bits are added below)
   { name: 'lahf_lm', leaf: 0x80000001, reg: 'ecx', bit: 0, mnemonics: ['lahf', 'sahf'] },
   { name: 'abm', leaf: 0x80000001, reg: 'ecx', bit: 5, decoderFeature: 'lzcnt' },

@@ -288,6 +288,8 @@ sem(['clflush', 'clflushopt', 'clwb'], (t) => {
   t.load(1, o.seg, t.ea(o));
 });
 sem(['lfence', 'mfence', 'sfence'], () => {});
+// SERIALIZE ends its block (the decoder marks it serialising): the code after it is fetched anew.
+sem('serialize', () => {});
 
 // ---- interrupt flag ----
 
