@@ -1,7 +1,8 @@
 // Paging, hard: 4-level paging with 4 KiB, 2 MiB and 1 GiB pages, accessed/dirty bits at every level, NX at a
 // directory level, U/S, SMEP, SMAP with EFLAGS.AC (STAC/CLAC), global pages across CR3 reloads, INVLPG (also of a
-// 2 MiB page cached as 4 KiB pieces), CR4.PGE toggles; 32-bit paging with 4 MiB pages and legacy PAE paging; and
-// self-modifying code (code written through another mapping, and an instruction rewritten just ahead in its block).
+// 2 MiB page cached as 4 KiB pieces, and through GS), CR4.PGE toggles; 32-bit paging with 4 MiB pages and legacy
+// PAE paging; and self-modifying code (code written through another mapping, and an instruction rewritten just
+// ahead in its block).
 import { describe, expect, it } from 'vitest';
 import { LM_PRELUDE, NO_EVENT, PM_PRELUDE, buildGuest, kvmUsable, readLog, runFlat, type LogRecord, type SysRun } from './cpu-sys-guest.ts';
 
@@ -127,6 +128,23 @@ test_main:
   mov cr4, rax
   mov rax, [0x240000]
   mov [RESULT + 0x60], rax      # CR4.PGE cleared: everything flushed
+  # INVLPG through GS: in 64-bit code the FS/GS base is part of the address
+  mov qword ptr [0x234000], 0x5555
+  mov qword ptr [0x235000], 0x6666
+  mov qword ptr [PT + 0x42 * 8], 0x234007   # 0x242000 -> 0x234000
+  invlpg [0x242000]
+  mov rax, [0x242000]
+  mov qword ptr [PT + 0x42 * 8], 0x235007   # remapped
+  mov ecx, 0xc0000101                       # GS.base = 0x200000
+  mov eax, 0x200000
+  xor edx, edx
+  wrmsr
+  mov rax, 0x42000
+  invlpg gs:[rax]                           # 0x242000
+  xor eax, eax
+  wrmsr
+  mov rax, [0x242000]
+  mov [RESULT + 0x98], rax      # the new mapping
   # INVLPG of a 2 MiB page drops all of its 4 KiB pieces
   mov qword ptr [PD + 3 * 8], 0x200087      # 0x600000 -> 0x200000 (2 MiB)
   invlpg [0x600000]
@@ -258,6 +276,7 @@ describe('system: 4-level paging', () => {
     expect(q(tcg, 0x58)).toBe(0x2222n);
     expect(q(tcg, 0x60)).toBe(0x1111n);
     expect(q(tcg, 0x90)).toBe(0x1111n);
+    expect(q(tcg, 0x98)).toBe(0x6666n);
   });
 
   it('INVLPG drops every 4 KiB piece of a large page', () => {
@@ -282,14 +301,14 @@ describe('system: 4-level paging', () => {
   it('the JIT tier produces the same events and results', () => {
     const jit = runFlat(lm.bin, 'tcg', { jit: true });
     expect(jit.outcome).toEqual(tcg.outcome);
-    for (let off = 0; off < 0x90; off += 8) expect([off, q(jit, off)]).toEqual([off, q(tcg, off)]);
+    for (let off = 0; off <= 0x98; off += 8) expect([off, q(jit, off)]).toEqual([off, q(tcg, off)]);
     expect(readLog(jit).map(fmt)).toEqual(readLog(tcg).map(fmt));
   });
 
   it.runIf(kvmUsable())('matches KVM (results that do not depend on TLB caching)', () => {
     const kvm = runFlat(lmKvm().bin, 'kvm');
     expect(kvm.outcome).toEqual({ kind: 'exit', status: 1 });
-    for (const off of [0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x50, 0x60, 0x68, 0x70, 0x78, 0x80, 0x88]) {
+    for (const off of [0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x50, 0x60, 0x68, 0x70, 0x78, 0x80, 0x88, 0x98]) {
       expect([off, q(kvm, off)]).toEqual([off, q(tcg, off)]);
     }
     // the variant's code is shorter (no 1 GiB part): compare events without their RIPs

@@ -264,19 +264,25 @@ sem('smsw', (t) => {
 
 // ---- TLB, caches, ordering ----
 
-const H_INVLPG = defineHelper('invlpg', [32, 64], 0, false, (h, seg, ea) => {
+// (the address as two 32-bit words: a 64-bit helper argument is a BigInt in JS; Linux boots with ~70 k INVLPGs)
+const H_INVLPG = defineHelper('invlpg', [32, 32, 32], 0, false, (h, seg, eaLo, eaHi) => {
   const cpu = h as Cpu;
-  const s = Number(seg);
-  let lin = ea as bigint;
-  const base = cpu.get64(L.segOff(s) + L.SEG_BASE);
-  if (longActive(cpu) && (cpu.mode & 3) === 2) lin = s >= 4 ? BigInt.asUintN(64, lin + base) : lin;
-  else lin = BigInt.asUintN(32, lin + base);
-  cpu.mmu.flushPage(Number(lin & 0xffffffffn) | 0, Number(lin >> 32n) | 0);
+  const s = seg as number;
+  let lo = eaLo as number, hi = eaHi as number;
+  // the segment base counts outside 64-bit code (wrapping at 4 GiB) and for FS/GS in it
+  if ((cpu.mode & 3) !== 2 || s >= 4) {
+    const base = L.segOff(s) + L.SEG_BASE;
+    const sum = (lo >>> 0) + (cpu.get32(base) >>> 0);
+    lo = sum | 0;
+    hi = (cpu.mode & 3) === 2 ? (hi + cpu.get32(base + 4) + (sum > 0xffffffff ? 1 : 0)) | 0 : 0;
+  }
+  cpu.mmu.flushPage(lo, hi);
 });
 sem('invlpg', (t) => {
   if (!requireCpl0(t)) return;
   const o = t.i.operands[0]!;
-  t.call(H_INVLPG, [t.const32(o.seg), t.ea(o)]);
+  const ea = t.ea(o);
+  t.call(H_INVLPG, [t.const32(o.seg), t.lo32(ea), t.hi32(ea)]);
 });
 
 sem(['wbinvd', 'invd'], (t) => {
