@@ -267,22 +267,15 @@ export class Mmu {
   segment(seg: number, lo: number, hi: number, size: number, access: Access): void {
     const i32 = this.h.i32;
     const s32 = this.s32;
-    if (i32[s32 + (L.EFER >> 2)]! & EFER_LMA && (i32[s32 + (L.MODE >> 2)]! & 3) === 2) {
-      // 64-bit mode: only FS and GS have a base; addresses must be canonical.
-      if (seg >= 4) {
-        const b = s32 + ((L.segOff(seg) + L.SEG_BASE) >> 2);
-        const l = (lo >>> 0) + (i32[b]! >>> 0);
-        hi = (hi + i32[b + 1]! + (l > 0xffffffff ? 1 : 0)) | 0;
-        lo = l | 0;
-      }
-      if ((hi >> 15) !== 0 && (hi >> 15) !== -1) throw new GuestFault(seg === 2 ? Vec.SS : Vec.GP, 0);
-      this.linLo = lo;
-      this.linHi = hi;
+    if (this.long64()) {
+      // 64-bit mode: addresses must be canonical
+      this.linear(seg, lo, hi);
+      const h = this.linHi;
+      if ((h >> 15) !== 0 && (h >> 15) !== -1) throw new GuestFault(seg === 2 ? Vec.SS : Vec.GP, 0);
       return;
     }
     if (seg < 0) {
-      this.linLo = lo;
-      this.linHi = 0;
+      this.linear(seg, lo, hi);
       return;
     }
     const b = s32 + (L.segOff(seg) >> 2);
@@ -304,8 +297,30 @@ export class Mmu {
       const upper = attr & 0x4000 ? 0xffffffff : 0xffff;
       if (off <= limit || last > upper) throw new GuestFault(vec, 0);
     } else if (last > limit) throw new GuestFault(vec, 0);
-    this.linLo = (off + (i32[b + (L.SEG_BASE >> 2)]! >>> 0)) | 0;
-    this.linHi = 0;
+    this.linear(seg, lo, hi);
+  }
+
+  /**
+   * Segment `seg` (0-5, or -1 for a linear address) applied to offset (lo, hi) without any check (INVLPG takes
+   * none): into linLo/linHi. The base counts outside 64-bit mode (wrapping at 4 GiB) and for FS and GS in it.
+   */
+  linear(seg: number, lo: number, hi: number): void {
+    const i32 = this.h.i32;
+    const long = this.long64();
+    if (long ? seg >= 4 : seg >= 0) {
+      const b = this.s32 + ((L.segOff(seg) + L.SEG_BASE) >> 2);
+      const l = (lo >>> 0) + (i32[b]! >>> 0);
+      hi = long ? (hi + i32[b + 1]! + (l > 0xffffffff ? 1 : 0)) | 0 : 0;
+      lo = l | 0;
+    } else if (!long) hi = 0;
+    this.linLo = lo;
+    this.linHi = hi;
+  }
+
+  /** 64-bit mode (long mode active, 64-bit code). */
+  private long64(): boolean {
+    const i32 = this.h.i32;
+    return (i32[this.s32 + (L.EFER >> 2)]! & EFER_LMA) !== 0 && (i32[this.s32 + (L.MODE >> 2)]! & 3) === 2;
   }
 
   // ---------------------------------------------------------------------------------------------------------

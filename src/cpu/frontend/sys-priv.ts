@@ -266,17 +266,9 @@ sem('smsw', (t) => {
 
 // (the address as two 32-bit words: a 64-bit helper argument is a BigInt in JS; Linux boots with ~70 k INVLPGs)
 const H_INVLPG = defineHelper('invlpg', [32, 32, 32], 0, false, (h, seg, eaLo, eaHi) => {
-  const cpu = h as Cpu;
-  const s = seg as number;
-  let lo = eaLo as number, hi = eaHi as number;
-  // the segment base counts outside 64-bit code (wrapping at 4 GiB) and for FS/GS in it
-  if ((cpu.mode & 3) !== 2 || s >= 4) {
-    const base = L.segOff(s) + L.SEG_BASE;
-    const sum = (lo >>> 0) + (cpu.get32(base) >>> 0);
-    lo = sum | 0;
-    hi = (cpu.mode & 3) === 2 ? (hi + cpu.get32(base + 4) + (sum > 0xffffffff ? 1 : 0)) | 0 : 0;
-  }
-  cpu.mmu.flushPage(lo, hi);
+  const mmu = (h as Cpu).mmu;
+  mmu.linear(seg as number, eaLo as number, eaHi as number);
+  mmu.flushPage(mmu.linLo, mmu.linHi);
 });
 sem('invlpg', (t) => {
   if (!requireCpl0(t)) return;
