@@ -1,7 +1,7 @@
 // Whole guests under the JIT (forced: threshold 0, and after a few interpreted runs) against the interpreter:
 // same UART output, same stop, same instruction count, same final CPU state and memory.
 import { describe, expect, it } from 'vitest';
-import { agree, asm } from './jit-guest.ts';
+import { agree, asm, PRINT_DL_AND_EXIT } from './jit-guest.ts';
 import { buildKernel } from './loader-build.ts';
 import { CALLS_GUEST, HELLO64_GUEST } from './smoke-guests.ts';
 import { buildCGuest } from './jit-cguest.ts';
@@ -385,6 +385,65 @@ ${MAP_300000}
     expect(ref.r).toMatchObject({ kind: 'exit' });
     // 3000 trips; the run loop enters compiled code only until the blocks are compiled and linked
     expect(jits[0]!.jit!.stats.entries).toBeLessThan(300);
+  });
+
+  it('REP MOVS/STOS in compiled code: the wasm fast path, and the JS helper for what it leaves', () => {
+    const { ref, jits } = agree(asm(`
+      .globl _start
+      _start:
+        mov $40, %r12d
+      1: lea buf+3(%rip), %rdi           # memset across pages (byte fill)
+        mov %r12d, %eax
+        mov $9000, %ecx
+        rep stosb
+        lea buf+8(%rip), %rdi           # clear_page-like: equal bytes in a qword pattern, past the 64 KiB budget
+        xor %eax, %eax
+        mov $9000, %ecx
+        rep stosq
+        lea buf+16(%rip), %rdi          # a pattern of different bytes (the JS helper)
+        movabs $0x1122334455667788, %rax
+        add %r12, %rax
+        mov $700, %ecx
+        rep stosq
+        lea buf(%rip), %rsi             # a copy across pages
+        lea buf+70001(%rip), %rdi
+        mov $12000, %ecx
+        rep movsb
+        lea buf+70001(%rip), %rsi       # forward onto its own source: repeats its first bytes (the JS helper)
+        lea buf+70004(%rip), %rdi
+        mov $500, %ecx
+        rep movsb
+        lea buf+80008(%rip), %rsi       # backward overlap: a plain move
+        lea buf+80000(%rip), %rdi
+        mov $300, %ecx
+        rep movsq
+        lea code(%rip), %rdi            # over translated code: the new bytes run (the JS helper)
+        lea patch(%rip), %rsi
+        mov $6, %ecx
+        rep movsb
+        call code
+        add %eax, %r13d
+        add buf+70100(%rip), %r13
+        add buf+5000(%rip), %r13
+        dec %r12d
+        jnz 1b
+        mov %r13, %rdx
+${PRINT_DL_AND_EXIT}
+      patch: mov $7, %eax
+        ret
+      .section .text2, "awx"
+      code: mov $3, %eax
+        ret
+      .bss
+      .balign 4096
+      buf: .skip 100000
+    `));
+    expect(ref.r).toMatchObject({ kind: 'exit' });
+    for (const j of jits) {
+      // 7 REPs an iteration (~280 in all, some executing several times): the JS helper gets only its share
+      expect(j.jit!.rt.repToJs).toBeGreaterThan(40);
+      expect(j.jit!.rt.repToJs).toBeLessThan(200);
+    }
   });
 
   it('an indirect exit to a remapped code page (INVLPG) runs the new code', () => {

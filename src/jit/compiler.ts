@@ -38,6 +38,8 @@ import {
 } from './batch-gen.ts';
 import { JumpCache } from './jump-cache.ts';
 import { SIMD_WASM_HELPERS, buildSimdHelpers } from './simd-wasm.ts';
+import { buildRepBulk } from './rep-wasm.ts';
+import { H_REP_BULK, repBulk } from '../cpu/frontend/string.ts';
 import { u64 } from '../cpu/words.ts';
 import { CompileWorker } from './compile-worker.ts';
 import { setFlagsFromString } from 'node:v8';
@@ -244,8 +246,14 @@ export class JitRuntime {
 
   private simd?: Record<string, unknown>;
 
+  /** REP MOVS/STOS runs the wasm fast path handed to the JS helper (rep-wasm.ts). */
+  repToJs = 0;
+
   /** Name of the callable of helper `h` called with these widths (created on first use). */
   helperName(h: number, args: (32 | 64)[], result: 0 | 32 | 64): string {
+    // (REP's helper is wasm in front of JS: compiled code calls it as it calls a JS helper, since the JS part may
+    // write code pages and stop the chain)
+    if (h === H_REP_BULK) return this.repHelper();
     if (!helperInWasm(this.gen, h, args, result)) return this.jsHelper(h, args, result);
     if (h === H_CC_FLAGS) {
       if (!this.ccWasm) {
@@ -263,6 +271,19 @@ export class JitRuntime {
       this.callables.set(key, this.simd[name] as Fn);
     }
     return key;
+  }
+
+  private repHelper(): string {
+    if (!this.callables.has('repw')) {
+      const cpu = this.cpu;
+      const js = (n: number, spec: number, budget: number) => {
+        this.repToJs++;
+        cpu.icount = this.base + n;
+        repBulk(cpu, spec, budget);
+      };
+      this.callables.set('repw', buildRepBulk(cpu.stateBase, cpu.memory.memory, js));
+    }
+    return 'repw';
   }
 
   /** Name of the JS wrapper of helper `h` called with these widths (created on first use). */

@@ -139,7 +139,7 @@ sem('scas', stringOp(true, (t, { size }) => {
 // Bulk REP MOVS/STOS
 
 /** Bytes moved per execution at most (the instruction then re-executes: interrupts get their chance). */
-const BULK_LIMIT = 0x10000;
+export const BULK_LIMIT = 0x10000;
 
 const MASK: Record<number, bigint> = { 2: 0xffffn, 4: 0xffffffffn, 8: 0xffffffffffffffffn };
 
@@ -214,14 +214,13 @@ function fill(cpu: Cpu, size: number, d0: number, bytes: number): void {
  * The common case in 64-bit code (Linux's memcpy, memset, copy_to_user): 64-bit addresses, DF clear, no FS/GS
  * base, RCX below 2^32. Registers stay int32 pairs, no BigInt. Returns false, having done nothing, otherwise.
  */
-function bulk64(cpu: Cpu, movs: boolean, size: number, srcSeg: number, user: boolean): boolean {
+function bulk64(cpu: Cpu, movs: boolean, size: number, srcSeg: number, user: boolean, budget: number): boolean {
   const i32 = cpu.i32;
   const s = cpu.stateBase >> 2;
   const rcx = s + (L.gprOff(RCX) >> 2), rsi = s + (L.gprOff(RSI) >> 2), rdi = s + (L.gprOff(RDI) >> 2);
   if (i32[rcx + 1] !== 0 || (movs && srcSeg >= 4)) return false;
   const mmu = cpu.mmu;
   let count = i32[rcx]! >>> 0;
-  let budget = BULK_LIMIT;
   while (count > 0 && budget >= size) {
     const dlo = i32[rdi]!, dhi = i32[rdi + 1]!;
     const slo = i32[rsi]!, shi = i32[rsi + 1]!;
@@ -251,19 +250,27 @@ function bulk64(cpu: Cpu, movs: boolean, size: number, srcSeg: number, user: boo
   return true;
 }
 
-function bulk(cpu: Cpu, spec: number): void {
+/** REP MOVS/STOS in bulk (the helper's work), moving at most `budget` bytes. */
+export function repBulk(cpu: Cpu, spec: number, budget = BULK_LIMIT): void {
+  try {
+    bulk(cpu, spec, budget);
+  } catch (e) {
+    if (!(e instanceof GuestFault)) throw e;
+  }
+}
+
+function bulk(cpu: Cpu, spec: number, budget: number): void {
   const movs = (spec & 1) !== 0;
   const size = (spec >> 4) & 15;
   const as = (spec >> 8) & 15;
   const srcSeg = (spec >> 12) & 7;
   const user = (cpu.mode & ModeBits.CPL_MASK) === 3 << ModeBits.CPL_SHIFT;
   const dir = cpu.get32(L.EFLAGS) & 0x400 ? -1 : 1;
-  if (as === 8 && dir > 0 && (cpu.mode & 3) === 2 && bulk64(cpu, movs, size, srcSeg, user)) return;
+  if (as === 8 && dir > 0 && (cpu.mode & 3) === 2 && bulk64(cpu, movs, size, srcSeg, user, budget)) return;
   const mask = MASK[as]!;
   let count = cpu.get64(L.gprOff(RCX)) & mask;
   let si = movs ? cpu.get64(L.gprOff(RSI)) & mask : 0n;
   let di = cpu.get64(L.gprOff(RDI)) & mask;
-  let budget = BULK_LIMIT;
   while (count > 0n && budget >= size) {
     let max = Math.min(Number(count < 0x100000n ? count : 0x100000n), Math.floor(budget / size));
     // the reads come first, as in an iteration
@@ -294,10 +301,4 @@ function bulk(cpu: Cpu, spec: number): void {
  * Moves as many elements as it can in bulk; never raises: anything that would fault (or is not plain RAM) is left
  * to the one-iteration path, which then faults precisely.
  */
-const H_REP_BULK = defineHelper('rep_bulk', [32], 0, true, (h, spec) => {
-  try {
-    bulk(h as Cpu, Number(spec));
-  } catch (e) {
-    if (!(e instanceof GuestFault)) throw e;
-  }
-});
+export const H_REP_BULK = defineHelper('rep_bulk', [32], 0, true, (h, spec) => repBulk(h as Cpu, Number(spec)));
