@@ -15,7 +15,7 @@ import {
   isCanonical, isNullSel, longActive, selErr, setSeg, sysWrite,
 } from '../system/desc.ts';
 import { H_LOAD_SEG, H_WRITE_CR } from '../system/movsys.ts';
-import { readMsr, readTsc, writeMsr } from '../system/msr.ts';
+import { readMsr, readTscNumber, writeMsr } from '../system/msr.ts';
 import { ATTR_UNUSABLE } from '../segattr.ts';
 import { cplWithinIopl, eaPlus, faultUnless, inProtected, inV86, iopl, requireCpl0, requireProtected } from './sys-util.ts';
 import { sem } from './registry.ts';
@@ -380,15 +380,23 @@ sem('wrmsr', (t) => {
   t.endBlock(); // EFER can change the mode
 });
 
-const H_RDTSC = defineHelper('rdtsc', [], 64, true, (h) => {
+// (the helper writes EDX:EAX itself: a 64-bit result would reach compiled code as a BigInt)
+const H_RDTSC = defineHelper('rdtsc', [], 0, true, (h) => {
   const cpu = h as Cpu;
   if (cpu.get32(L.CR4) & CR4_TSD && cplOfCpu(cpu) !== 0 && cpu.get32(L.CR0) & 1) throw new GuestFault(Vec.GP, 0);
-  return readTsc(cpu);
+  const v = readTscNumber(cpu);
+  const hi = Math.floor(v / 4294967296);
+  // (32-bit writes: the upper halves of RAX and RDX are cleared)
+  cpu.set32(L.gprOff(0), (v - hi * 4294967296) | 0);
+  cpu.set32(L.gprOff(0) + 4, 0);
+  cpu.set32(L.gprOff(2), hi | 0);
+  cpu.set32(L.gprOff(2) + 4, 0);
 });
-sem('rdtsc', (t) => setEdxEax(t, t.call(H_RDTSC, [], 64) as T64));
+sem('rdtsc', (t) => {
+  t.call(H_RDTSC, []);
+});
 sem('rdtscp', (t) => {
-  const v = t.call(H_RDTSC, [], 64) as T64;
-  setEdxEax(t, v);
+  t.call(H_RDTSC, []);
   t.setGpr(1, 4, t.ld32(L.TSC_AUX));
 });
 sem('rdpid', (t) => {
