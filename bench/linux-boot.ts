@@ -7,7 +7,8 @@
 // Timing: wall time from spawning the emulator process to the first console line of /init (its banner), so both
 // include their start-up (QEMU: SeaBIOS; kemu: loading the kernel), and for the bzImage the kernel's decompressor. The guest comes
 // from `kemu guest debian` (DIR, default $KEMU_GUEST_DIR or the tmp cache the tests use; fetched with apt if
-// missing). Best of --reps. Under KVM kemu boots the uncompressed vmlinux through its PVH note: on kvm_pvm ring-0
+// missing). --reps rounds, each booting kemu and QEMU in turn (bzImage, then vmlinux): each row's best, the ratio of
+// the bests, and the ratio within each round with its median (both emulators timed at the same moment). Under KVM kemu boots the uncompressed vmlinux through its PVH note: on kvm_pvm ring-0
 // code is emulated by the host one instruction at a time, so the bzImage's decompressor alone would take many
 // minutes; the KVM row reports how far the boot got within --kvm-limit seconds.
 import { spawn, spawnSync } from 'node:child_process';
@@ -61,16 +62,6 @@ function timeToInit(cmd: string, args: string[], limitMs: number): Promise<Boot>
   });
 }
 
-async function best(n: number, f: () => Promise<Boot>): Promise<Boot> {
-  let b: Boot | undefined;
-  for (let i = 0; i < n; i++) {
-    const r = await f();
-    if (r.ms === undefined) return r;
-    if (!b || r.ms < b.ms!) b = r;
-  }
-  return b!;
-}
-
 const haveGuest = existsSync(join(dir, 'vmlinuz')) && existsSync(join(dir, 'initrd.gz'));
 const g = haveGuest ? { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.gz'), vmlinux: join(dir, 'vmlinux') } : fetchDebianGuest({ dir, log: (l) => console.log(l) });
 if (!existsSync(g.vmlinux)) writeFileSync(g.vmlinux, extractVmlinux(new Uint8Array(readFileSync(g.kernel))));
@@ -88,16 +79,32 @@ const rows: { name: string; what: string; boot?: Boot; skipped?: string }[] = [
   { name: 'kemu kvm', what: 'vmlinux (PVH)' },
 ];
 const KVM_ROW = 4;
-rows[0]!.boot = await best(reps, () => timeToInit(process.execPath, kemuArgs('tcg', g.kernel), limitS * 1000));
-if (flag('no-qemu')) rows[1]!.skipped = 'disabled (--no-qemu)';
-else if (!qemuVersion) rows[1]!.skipped = 'qemu-system-x86_64 not found (run bench/setup-qemu.sh)';
-else {
-  const qemu = (kernel: string) => ['-accel', 'tcg', '-m', '512M', '-kernel', kernel, '-initrd', g.initrd, '-append', APPEND, '-nographic', '-no-reboot'];
-  rows[1]!.boot = await best(reps, () => timeToInit('qemu-system-x86_64', qemu(g.kernel), limitS * 1000));
-  rows[3]!.boot = await best(reps, () => timeToInit('qemu-system-x86_64', qemu(g.vmlinux), limitS * 1000));
+const qemuSkip = flag('no-qemu') ? 'disabled (--no-qemu)' : !qemuVersion ? 'qemu-system-x86_64 not found (run bench/setup-qemu.sh)' : undefined;
+if (qemuSkip) rows[1]!.skipped = rows[3]!.skipped = qemuSkip;
+const qemu = (kernel: string) => ['-accel', 'tcg', '-m', '512M', '-kernel', kernel, '-initrd', g.initrd, '-append', APPEND, '-nographic', '-no-reboot'];
+// Rounds of one boot each, kemu and QEMU alternating, so both see the machine as it is at that moment (its speed
+// drifts by tens of percent over minutes here); a row keeps its best boot, and each round gives a ratio.
+const runs: (() => Promise<Boot>)[] = [
+  () => timeToInit(process.execPath, kemuArgs('tcg', g.kernel), limitS * 1000),
+  () => timeToInit('qemu-system-x86_64', qemu(g.kernel), limitS * 1000),
+  () => timeToInit(process.execPath, kemuArgs('tcg', g.vmlinux), limitS * 1000),
+  () => timeToInit('qemu-system-x86_64', qemu(g.vmlinux), limitS * 1000),
+];
+const perRound: (number | undefined)[][] = [[], []];
+for (let round = 0; round < reps; round++) {
+  const got: (number | undefined)[] = [];
+  for (const [i, run] of runs.entries()) {
+    const row = rows[i]!;
+    if (row.skipped || (row.boot && row.boot.ms === undefined)) continue; // (a boot that failed once is not retried)
+    const b = await run();
+    got[i] = b.ms;
+    if (!row.boot || b.ms === undefined || b.ms < row.boot.ms!) row.boot = b;
+  }
+  for (const k of [0, 1]) {
+    const a = got[2 * k], q = got[2 * k + 1];
+    perRound[k]!.push(a !== undefined && q !== undefined ? a / q : undefined);
+  }
 }
-if (rows[1]!.skipped) rows[3]!.skipped = rows[1]!.skipped;
-rows[2]!.boot = await best(reps, () => timeToInit(process.execPath, kemuArgs('tcg', g.vmlinux), limitS * 1000));
 if (flag('no-kvm')) rows[KVM_ROW]!.skipped = 'disabled (--no-kvm)';
 else if (!kvmOk) rows[KVM_ROW]!.skipped = '/dev/kvm absent';
 // (not quiet: the last console line says how far it got)
@@ -117,13 +124,24 @@ for (const r of rows) {
   else if (r.boot?.ms !== undefined) console.log(`${label} ${(r.boot.ms / 1000).toFixed(2).padStart(8)} s`);
   else console.log(`${label} no /init within the limit; last console line: ${JSON.stringify(r.boot?.last.slice(0, 100))}`);
 }
-if (ratio !== undefined) console.log(`kemu / QEMU TCG time to /init (bzImage): ${ratio.toFixed(2)}`);
-if (ratioPvh !== undefined) console.log(`kemu / QEMU TCG time to /init (vmlinux, PVH): ${ratioPvh.toFixed(2)}`);
+const median = (xs: (number | undefined)[]): number | undefined => {
+  const v = xs.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  return v.length ? (v.length % 2 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2) : undefined;
+};
+const rounds = (k: number) => {
+  const m = median(perRound[k]!);
+  return m === undefined ? '' : `; round by round ${perRound[k]!.map((x) => (x === undefined ? '-' : x.toFixed(2))).join(' ')}, median ${m.toFixed(2)}`;
+};
+if (ratio !== undefined) console.log(`kemu / QEMU TCG time to /init (bzImage): ${ratio.toFixed(2)} (best / best)${rounds(0)}`);
+if (ratioPvh !== undefined) console.log(`kemu / QEMU TCG time to /init (vmlinux, PVH): ${ratioPvh.toFixed(2)} (best / best)${rounds(1)}`);
 
 mkdirSync(join(here, 'results'), { recursive: true });
 const file = join(here, 'results', 'linux-boot.json');
 writeFileSync(
   file,
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, qemu: qemuVersion, append: APPEND, reps, kemuOverQemu: ratio, kemuOverQemuPvh: ratioPvh, rows }, null, 2) + '\n',
+  JSON.stringify({
+    date: new Date().toISOString(), node: process.version, qemu: qemuVersion, append: APPEND, reps, kemuOverQemu: ratio, kemuOverQemuPvh: ratioPvh,
+    perRound: { bzImage: perRound[0], pvh: perRound[1] }, rows,
+  }, null, 2) + '\n',
 );
 console.log(`wrote ${file}`);
