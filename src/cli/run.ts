@@ -12,7 +12,7 @@ import { VECTOR_NAMES } from '../cpu/fault.ts';
 import { AccelError, type Accelerator, type AccelName } from '../accel/accelerator.ts';
 import { KvmAccelerator } from '../accel/kvm/accel.ts';
 import { parseAccelChoice, selectAccel } from '../accel/select.ts';
-import { TcgAccelerator, TcgVcpu } from '../accel/tcg.ts';
+import { TcgAccelerator, TcgVcpu, warmUp } from '../accel/tcg.ts';
 import { Board } from '../machine/board.ts';
 import { isJitMode, JIT_MODES, jitModeFromEnv, type JitMode } from '../machine/jit-mode.ts';
 import { LoaderError } from '../machine/loader/index.ts';
@@ -155,6 +155,7 @@ export const run: Command = {
       if (maxText !== undefined) process.stderr.write('kemu: --max-insns counts software-CPU instructions: ignored under kvm\n');
     }
 
+    if (usesTcg) warmUp();
     const image = readInput(kernelPath);
     const initrdPath = str('--initrd');
     const initrd = initrdPath === undefined ? undefined : readInput(initrdPath);
