@@ -18,8 +18,11 @@ import { carryHi } from './words.ts';
 // Direct-mapped, so two pages TLB_ENTRIES pages apart evict each other. With 1024 entries (4 MiB apart) a Linux
 // boot walked the page tables ~1 M times (bzImage): the decompressor's output sweeps 16,000 pages while its
 // state sits in a few, and each time the sweep crossed a hot page's slot the two alternated for a whole page; the
-// kernel's text and the boot data at 0x1000 shared slots. 8192 entries: 280 k walks (4096: 324 k).
-export const TLB_ENTRIES = 8192;
+// kernel's text and the boot data at 0x1000 shared slots. 8192 entries: 280 k walks (4096: 324 k); the sweep
+// still crossed the slots of its input and state pages, 129 k walks and 70 k slow reads of compiled code before
+// the kernel's first line. 32768 entries (128 MiB apart: the whole decompression fits) take 2 MiB after the state
+// block: 28 k walks and 3 k slow reads there, 98 k walks to /init (212 k with 8192).
+export const TLB_ENTRIES = 32768;
 export const TLB_ENTRY = 32;
 export const TLB_OFFSET = L.STATE_SIZE; // from the state block base
 export const TLB_SIZE = 2 * TLB_ENTRIES * TLB_ENTRY;
