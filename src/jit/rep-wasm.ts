@@ -61,6 +61,15 @@ function repModule(sb: number): Uint8Array {
   };
   /** The i32 on the stack: lo's page straddled by an element ((lo & 0xfff) + size > 4096). */
   const straddles = (lo: number) => c.get(lo).i32(0xfff).op(W.i32_and).get(SIZE).op(W.i32_add).i32(4096).op(W.i32_gt_u);
+  /** Loads a pointer register into lo/hi; returns if an element there straddles a page or it is not canonical. */
+  const pointer = (reg: number, lo: number, hi: number) => {
+    ld32(reg).set(lo);
+    ld32(reg + 4).set(hi);
+    straddles(lo);
+    returnIf();
+    nonCanonical(hi);
+    returnIf();
+  };
   /**
    * Through the TLB entry of hi:lo's page: the host address into `to` if the entry is tagged for `access` (0 read,
    * 1 write), else to the JS helper (branch depth `depth`).
@@ -106,19 +115,9 @@ function repModule(sb: number): Uint8Array {
   returnIf();
   c.get(BUDGET).get(SIZE).op(W.i32_lt_u);
   returnIf();
-  ld32(L.gprOff(7)).set(DLO);
-  ld32(L.gprOff(7) + 4).set(DHI);
-  straddles(DLO);
-  returnIf();
-  nonCanonical(DHI);
-  returnIf();
+  pointer(L.gprOff(7), DLO, DHI);
   c.get(MOVS).op(W.if_).byte(VOID);
-  ld32(L.gprOff(6)).set(SLO);
-  ld32(L.gprOff(6) + 4).set(SHI);
-  straddles(SLO);
-  returnIf();
-  nonCanonical(SHI);
-  returnIf();
+  pointer(L.gprOff(6), SLO, SHI);
   c.op(W.end);
   // k = min(count, room in the destination's page, [room in the source's page,] budget / size)
   c.get(COUNT).set(K);
