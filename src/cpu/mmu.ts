@@ -272,13 +272,13 @@ export class Mmu {
     const s32 = this.s32;
     if (this.long64()) {
       // 64-bit mode: addresses must be canonical
-      this.linear(seg, lo, hi);
+      this.withBase(seg, lo, hi, true);
       const h = this.linHi;
       if ((h >> 15) !== 0 && (h >> 15) !== -1) throw new GuestFault(seg === 2 ? Vec.SS : Vec.GP, 0);
       return;
     }
     if (seg < 0) {
-      this.linear(seg, lo, hi);
+      this.withBase(seg, lo, hi, false);
       return;
     }
     const b = s32 + (L.segOff(seg) >> 2);
@@ -300,7 +300,7 @@ export class Mmu {
       const upper = attr & 0x4000 ? 0xffffffff : 0xffff;
       if (off <= limit || last > upper) throw new GuestFault(vec, 0);
     } else if (last > limit) throw new GuestFault(vec, 0);
-    this.linear(seg, lo, hi);
+    this.withBase(seg, lo, hi, false);
   }
 
   /**
@@ -308,8 +308,12 @@ export class Mmu {
    * none): into linLo/linHi. The base counts outside 64-bit mode (wrapping at 4 GiB) and for FS and GS in it.
    */
   linear(seg: number, lo: number, hi: number): void {
+    this.withBase(seg, lo, hi, this.long64());
+  }
+
+  /** linear() for a mode the caller has already found (`long`: 64-bit mode). */
+  private withBase(seg: number, lo: number, hi: number, long: boolean): void {
     const i32 = this.h.i32;
-    const long = this.long64();
     if (long ? seg >= 4 : seg >= 0) {
       const b = this.s32 + ((L.segOff(seg) + L.SEG_BASE) >> 2);
       const l = (lo >>> 0) + (i32[b]! >>> 0);
