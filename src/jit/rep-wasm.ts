@@ -11,7 +11,7 @@
 // and instruction count as in the interpreter).
 import * as L from '../cpu/layout.ts';
 import { ModeBits } from '../cpu/mode.ts';
-import { TLB_ENTRIES, TLB_OFFSET } from '../cpu/mmu.ts';
+import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET } from '../cpu/mmu.ts';
 import { BULK_LIMIT } from '../cpu/frontend/string.ts';
 import { Code, ModuleBuilder, Ty, VOID, W } from './wasm.ts';
 
@@ -54,10 +54,12 @@ function repModule(sb: number): Uint8Array {
   const toJs = (depth: number) => c.op(W.br_if).u32(depth);
   /** The i32 on the stack: hi:lo is not canonical (hi >> 15 is neither 0 nor -1). */
   const nonCanonical = (hi: number) => c.get(hi).i32(15).op(W.i32_shr_s).i32(1).op(W.i32_add).i32(1).op(W.i32_gt_u);
-  /** min(k, (4096 - (lo & 0xfff)) / size): the elements left in lo's page. */
+  /** k = min(k, the i32 on the stack). */
+  const minK = () => c.set(T).get(T).get(K).get(T).get(K).op(W.i32_lt_u).op(W.select).set(K);
+  /** k = min(k, (4096 - (lo & 0xfff)) / size): the elements left in lo's page. */
   const minPageRoom = (lo: number) => {
-    c.i32(4096).get(lo).i32(0xfff).op(W.i32_and).op(W.i32_sub).get(SIZE).op(W.i32_div_u).set(T);
-    c.get(T).get(K).get(T).get(K).op(W.i32_lt_u).op(W.select).set(K);
+    c.i32(4096).get(lo).i32(0xfff).op(W.i32_and).op(W.i32_sub).get(SIZE).op(W.i32_div_u);
+    minK();
   };
   /** The i32 on the stack: lo's page straddled by an element ((lo & 0xfff) + size > 4096). */
   const straddles = (lo: number) => c.get(lo).i32(0xfff).op(W.i32_and).get(SIZE).op(W.i32_add).i32(4096).op(W.i32_gt_u);
@@ -75,6 +77,8 @@ function repModule(sb: number): Uint8Array {
    * 1 write), else to the JS helper (branch depth `depth`).
    */
   const translate = (lo: number, hi: number, access: number, to: number, depth: number) => {
+    // (the entry's offset as ((lo >> 12) & (TLB_ENTRIES - 1)) * 32 in two operations, as codegen.ts computes it)
+    if (TLB_ENTRY !== 32) throw new Error('rep-wasm: TLB entry size changed');
     c.get(lo).i32(7).op(W.i32_shr_u).i32((TLB_ENTRIES - 1) << 5).op(W.i32_and).get(TLB).op(W.i32_add).set(E);
     c.get(E).mem(W.i64_load, 3, access * 8);
     c.get(lo).op(W.i64_extend_i32_u).get(hi).op(W.i64_extend_i32_u).i64(32, 0).op(W.i64_shl).op(W.i64_or);
@@ -107,7 +111,7 @@ function repModule(sb: number): Uint8Array {
   ld32(L.gprOff(1) + 4);
   toJs(0);
   // the TLB of this privilege (user: CPL 3)
-  c.i32(sb + TLB_OFFSET + TLB_ENTRIES * 32).i32(sb + TLB_OFFSET);
+  c.i32(sb + TLB_OFFSET + TLB_ENTRIES * TLB_ENTRY).i32(sb + TLB_OFFSET);
   c.get(T).i32(ModeBits.CPL_MASK).op(W.i32_and).i32(ModeBits.CPL_MASK).op(W.i32_eq).op(W.select).set(TLB);
 
   c.op(W.loop).byte(VOID);
@@ -125,8 +129,8 @@ function repModule(sb: number): Uint8Array {
   c.get(MOVS).op(W.if_).byte(VOID);
   minPageRoom(SLO);
   c.op(W.end);
-  c.get(BUDGET).get(SIZE).op(W.i32_div_u).set(T);
-  c.get(T).get(K).get(T).get(K).op(W.i32_lt_u).op(W.select).set(K);
+  c.get(BUDGET).get(SIZE).op(W.i32_div_u);
+  minK();
   c.get(K).get(SIZE).op(W.i32_mul).set(BYTES);
   // (the reads come first, as in an iteration; inside the `if` the JS helper is two blocks out)
   c.get(MOVS).op(W.if_).byte(VOID);
