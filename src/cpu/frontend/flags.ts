@@ -3,8 +3,8 @@
 // definition of how each flag follows from each operation: the translator emits them inline when the producing
 // operation is known at translation time, and the `cc_flags` helper runs the same formulas (as IR, through the
 // interpreter) when it is not.
-import { Cond, Op } from '../ir/ops.ts';
-import type { IrBuilder, T, T32, T64 } from '../ir/builder.ts';
+import { A, Cond, OPS, OP_LEN, Op } from '../ir/ops.ts';
+import { IrBuilder, type T, type T32, type T64 } from '../ir/builder.ts';
 import * as L from '../layout.ts';
 
 export enum CcKind {
@@ -200,23 +200,65 @@ export function statusFlags(b: IrBuilder, v: CcValues): T32 {
   return acc;
 }
 
-/** Loads the lazy-flag operands of a known CC_OP from the state block. */
-export function ccFromState(b: IrBuilder, op: number): CcValues {
-  const size = ccSize(op);
-  if (size === 8) return { kind: ccKind(op), size, dst: b.ld64(L.CC_DST), src: b.ld64(L.CC_SRC), src2: b.ld64(L.CC_SRC2) };
-  return { kind: ccKind(op), size, dst: b.ld32(L.CC_DST), src: b.ld32(L.CC_SRC), src2: b.ld32(L.CC_SRC2) };
+/** Which lazy-flag operands a kind's formulas read: bits of CC_USES_*. */
+export const CC_USES_DST = 1, CC_USES_SRC = 2, CC_USES_SRC2 = 4;
+const ccUsesTable: number[] = [];
+
+/**
+ * The operands (dst, src, src2) the flag formulas of `kind` read, found by building them (statusFlags and the
+ * conditions use the same formulas) into a scratch program and looking at what its ops read. Only those are
+ * recorded in the state block: an ADD's src2 or a logic operation's src is never stored.
+ */
+export function ccUses(kind: CcKind): number {
+  let u = ccUsesTable[kind];
+  if (u !== undefined) return u;
+  u = 0;
+  for (const size of [1, 2, 4, 8]) {
+    const b = new IrBuilder();
+    const t = () => (size === 8 ? b.t64() : b.t32());
+    const v: CcValues = { kind, size, dst: t(), src: t(), src2: t() };
+    statusFlags(b, v);
+    const c = b.finish().code;
+    for (let pc = 0; pc < c.length; pc += 1 + OP_LEN[c[pc]!]!) {
+      const args = OPS[c[pc]!]!.args;
+      args.forEach((k, i) => {
+        const isSource = k === A.S32 || k === A.S64 || (c[pc] === Op.CALL && i >= 2);
+        if (!isSource) return;
+        const w = c[pc + 1 + i]!;
+        if (w === v.dst) u! |= CC_USES_DST;
+        if (w === v.src) u! |= CC_USES_SRC;
+        if (w === v.src2) u! |= CC_USES_SRC2;
+      });
+    }
+  }
+  ccUsesTable[kind] = u;
+  return u;
 }
 
-/** Stores lazy-flag operands to the state block. */
+/**
+ * Loads the lazy-flag operands of a known CC_OP from the state block: those its formulas read (the others hold
+ * whatever an earlier operation left; they stand in with a loaded one, which the formulas never look at).
+ */
+export function ccFromState(b: IrBuilder, op: number): CcValues {
+  const size = ccSize(op);
+  const u = ccUses(ccKind(op));
+  const ld = (off: number): T => (size === 8 ? b.ld64(off) : b.ld32(off));
+  const src = u & CC_USES_SRC ? ld(L.CC_SRC) : undefined;
+  const dst = u & CC_USES_DST ? ld(L.CC_DST) : undefined;
+  const src2 = u & CC_USES_SRC2 ? ld(L.CC_SRC2) : undefined;
+  const any = (src ?? dst ?? src2)!;
+  return { kind: ccKind(op), size, dst: dst ?? any, src: src ?? any, src2: src2 ?? any };
+}
+
+/**
+ * Stores lazy-flag operands to the state block: CC_OP and the operands the kind's formulas read. Below 64 bits
+ * only the low halves are written (readers of a 32-bit CC_OP load 32 bits).
+ */
 export function ccToState(b: IrBuilder, v: CcValues): void {
   b.st32(L.CC_OP, b.const32(ccOp(v.kind, v.size)));
-  if (v.size === 8) {
-    b.st64(L.CC_DST, v.dst as T64);
-    b.st64(L.CC_SRC, v.src as T64);
-    b.st64(L.CC_SRC2, v.src2 as T64);
-  } else {
-    b.st64(L.CC_DST, b.zext64(v.dst as T32));
-    b.st64(L.CC_SRC, b.zext64(v.src as T32));
-    b.st64(L.CC_SRC2, b.zext64(v.src2 as T32));
-  }
+  const u = ccUses(v.kind);
+  const st = (off: number, t: T) => (v.size === 8 ? b.st64(off, t as T64) : b.st32(off, t as T32));
+  if (u & CC_USES_DST) st(L.CC_DST, v.dst);
+  if (u & CC_USES_SRC) st(L.CC_SRC, v.src);
+  if (u & CC_USES_SRC2) st(L.CC_SRC2, v.src2);
 }

@@ -14,7 +14,7 @@ import { OpKind, RegClass, type Instruction, type Operand } from '../../decoder/
 import * as L from '../layout.ts';
 import { codeBits, cplOf, stackBytes, type CodeSize } from '../mode.ts';
 import {
-  CcKind, STATUS, Sized, ccFromState, ccOp, ccToState, cfOf, ofOf, pfOf, sfOf, statusFlags, zfOf, type CcUnion, type CcValues,
+  CC_USES_SRC2, CcKind, STATUS, Sized, ccFromState, ccOp, ccToState, ccUses, cfOf, ofOf, pfOf, sfOf, statusFlags, zfOf, type CcUnion, type CcValues,
 } from './flags.ts';
 import { H_CC_FLAGS } from './cc-helper.ts';
 import { u64 } from '../words.ts';
@@ -381,8 +381,8 @@ export class Translator extends IrBuilder {
 
   /** Records a flag-setting operation (lazily: flags are computed only when read). */
   setFlags(kind: CcKind, size: number, dst: T, src: T, src2?: T, src1?: T): void {
-    const s = this.sized(size);
-    const v: CcValues = { kind, size, dst, src, src2: src2 ?? s.c(0) };
+    // (a src2 the kind's formulas never read is not made: it would be an op of every such instruction)
+    const v: CcValues = { kind, size, dst, src, src2: src2 ?? (ccUses(kind) & CC_USES_SRC2 ? this.sized(size).c(0) : src) };
     if (src1 !== undefined) v.src1 = src1;
     this.cc = v;
     ccToState(this, v);

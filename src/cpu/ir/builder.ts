@@ -2,6 +2,7 @@
 // widths by accident; every value gets a fresh temp (single assignment), which keeps the JIT's register
 // allocation trivial and the interpreter's temp file simple.
 import { A, Cond, OPS, OP_LEN, Op } from './ops.ts';
+import { RIP } from '../layout.ts';
 
 export type T32 = number & { readonly __w: 32 };
 export type T64 = number & { readonly __w: 64 };
@@ -44,6 +45,12 @@ const SLAB_WORDS = 32768;
 let slab = new Int32Array(SLAB_WORDS);
 let slabAt = 0;
 
+/** Byte sizes of ST8..ST64. */
+const ST_SIZE = [1, 2, 4, 8];
+if (Op.ST64 - Op.ST8 !== 3) throw new Error('builder: state stores are not contiguous');
+/** State words a builder remembers at most (the registers and lazy-flag fields a few instructions touch). */
+const KNOWN_MAX = 24;
+
 /** Per condition, the one true exactly when it is false. */
 const OPPOSITE: readonly Cond[] = [
   Cond.NE, Cond.EQ, Cond.GEU, Cond.GTU, Cond.LEU, Cond.LTU, Cond.GES, Cond.GTS, Cond.LES, Cond.LTS,
@@ -62,6 +69,13 @@ export class IrBuilder {
   private labelPos: number[] = [];
   private labelsPlaced = 0;
   private branches = false;
+  /**
+   * State-block words whose value a temp holds since they were last stored or loaded on this straight-line path:
+   * (offset, size 4 or 8, temp) triples. A load of the same offset and size reuses the temp instead of emitting an
+   * op. A store to overlapping bytes, a label (paths merge), a helper call (helpers may write any state) and
+   * INSN (it writes RIP) forget what they may change.
+   */
+  private known: number[] = [];
 
   constructor() {
     const s = pool.pop();
@@ -87,6 +101,7 @@ export class IrBuilder {
     this.labelPos = [];
     this.labelsPlaced = 0;
     this.branches = false;
+    this.known.length = 0;
   }
 
   finish(): Program {
@@ -177,6 +192,9 @@ export class IrBuilder {
   /** Appends an op with its operand words (checked against the op table). */
   emit(op: number, ...args: number[]): void {
     if (args.length > 5) throw new Error(`${OPS[op]!.name}: ${args.length} operands`);
+    if (op >= Op.ST8 && op <= Op.ST64) this.stored(args[0]!, ST_SIZE[op - Op.ST8]!, -1);
+    else if (op === Op.LABEL || op === Op.CALL) this.known.length = 0;
+    else if (op === Op.INSN) this.stored(RIP, 8, -1);
     this.put(op, args.length, args[0] ?? 0, args[1], args[2], args[3], args[4]);
   }
 
@@ -305,6 +323,25 @@ export class IrBuilder {
   }
 
   // ---- CPU state ----
+  /** The temp known to hold the state word at `off` of `size` bytes (4 or 8), or -1. */
+  private knownAt(off: number, size: number): number {
+    const k = this.known;
+    for (let i = 0; i < k.length; i += 3) if (k[i] === off && k[i + 1] === size) return k[i + 2]!;
+    return -1;
+  }
+  /** `size` bytes at `off` were written: forget what overlaps them; then `t` (unless -1) holds them. */
+  private stored(off: number, size: number, t: number): void {
+    const k = this.known;
+    for (let i = 0; i < k.length; ) {
+      if (k[i]! < off + size && off < k[i]! + k[i + 1]!) {
+        k[i] = k[k.length - 3]!;
+        k[i + 1] = k[k.length - 2]!;
+        k[i + 2] = k[k.length - 1]!;
+        k.length -= 3;
+      } else i += 3;
+    }
+    if (t >= 0 && k.length < KNOWN_MAX * 3) k.push(off, size, t);
+  }
   ld8(off: number): T32 {
     const d = this.t32();
     this.put(Op.LD8, 2, d, off);
@@ -316,26 +353,36 @@ export class IrBuilder {
     return d;
   }
   ld32(off: number): T32 {
+    const known = this.knownAt(off, 4);
+    if (known >= 0) return known as T32;
     const d = this.t32();
     this.put(Op.LD32, 2, d, off);
+    this.stored(off, 4, d);
     return d;
   }
   ld64(off: number): T64 {
+    const known = this.knownAt(off, 8);
+    if (known >= 0) return known as T64;
     const d = this.t64();
     this.put(Op.LD64, 2, d, off);
+    this.stored(off, 8, d);
     return d;
   }
   st8(off: number, v: T32): void {
     this.put(Op.ST8, 2, off, v);
+    this.stored(off, 1, -1);
   }
   st16(off: number, v: T32): void {
     this.put(Op.ST16, 2, off, v);
+    this.stored(off, 2, -1);
   }
   st32(off: number, v: T32): void {
     this.put(Op.ST32, 2, off, v);
+    this.stored(off, 4, v);
   }
   st64(off: number, v: T64): void {
     this.put(Op.ST64, 2, off, v);
+    this.stored(off, 8, v);
   }
 
   // ---- guest memory ----
@@ -367,6 +414,7 @@ export class IrBuilder {
   }
   place(l: Label): void {
     this.put(Op.LABEL, 1, l);
+    this.known.length = 0;
   }
   br(l: Label): void {
     this.put(Op.BR, 1, l);
@@ -383,6 +431,7 @@ export class IrBuilder {
     if (args.length > 3) throw new Error('helpers take at most three arguments');
     const d = result === 0 ? -1 : result === 32 ? this.t32() : this.t64();
     this.put(Op.CALL, 5, d, h, args[0] ?? -1, args[1] ?? -1, args[2] ?? -1);
+    this.known.length = 0;
     return d as T;
   }
 
@@ -396,6 +445,7 @@ export class IrBuilder {
   /** INSN with the instruction's RIP as low and high 32-bit words. */
   insnw(lo: number, hi: number, length: number): void {
     this.put(Op.INSN, 3, lo | 0, hi | 0, length);
+    this.stored(RIP, 8, -1);
   }
   exit(rip: T64): void {
     this.put(Op.EXIT, 1, rip);
