@@ -5,6 +5,7 @@ import { agree, asm, PRINT_DL_AND_EXIT } from './jit-guest.ts';
 import { buildKernel } from './loader-build.ts';
 import { CALLS_GUEST, HELLO64_GUEST } from './smoke-guests.ts';
 import { buildCGuest } from './jit-cguest.ts';
+import type { Machine } from '../src/machine/machine.ts';
 
 /**
  * Guest code mapping linear 0x200000-0x3fffff through a 4 KiB page table `pt` (identity, except linear 0x300000 ->
@@ -52,6 +53,57 @@ describe('guests under the JIT', () => {
       const { ref } = agree(elf, n);
       expect(ref.r).toMatchObject({ kind: 'budget' });
     }
+  });
+
+  it('a call out that raises an interrupt mid-block stops a compiled loop at its next block boundary', () => {
+    // The loop's block is one compiled loop (its exit to its own start goes round inside the function); IN calls
+    // out to JS in its middle, and the 200th read raises vector 0x30. The interrupt must come at the end of that
+    // iteration's block, where the interpreter takes it: the handler exits with ECX, the iteration count.
+    const elf = asm(`
+      .globl _start
+      _start:
+        lea idt(%rip), %rdi
+        lea handler(%rip), %rax
+        mov %ax, 0x300(%rdi)
+        mov %cs, %cx
+        mov %cx, 0x302(%rdi)
+        movw $0x8e00, 0x304(%rdi)
+        shr $16, %rax
+        mov %ax, 0x306(%rdi)
+        shr $16, %rax
+        mov %eax, 0x308(%rdi)
+        lidt idtr(%rip)
+        xor %ecx, %ecx
+        xor %ebx, %ebx
+        mov $0x500, %edx
+        sti
+      1: inc %ecx
+        in %dx, %al
+        add %eax, %ebx
+        jmp 1b
+      handler:
+        mov %ecx, %eax
+        out %al, $0xf4
+      .data
+      .balign 16
+      idtr: .word 4095
+        .quad idt
+      .bss
+      .balign 4096
+      idt: .skip 4096
+    `);
+    const device = (m: Machine) => {
+      let reads = 0;
+      m.board.io.register(0x500, 1, {
+        ioRead: () => {
+          if (++reads === 200) m.cpu.pendingIrq = 0x30;
+          return 1;
+        },
+        ioWrite: () => {},
+      }, 'irq-test');
+    };
+    const { ref } = agree(elf, undefined, false, device);
+    expect(ref.r).toEqual({ kind: 'exit', status: 200 * 2 + 1 });
   });
 
   it('recursion, stack and memory (fib, bubble sort)', () => {

@@ -18,10 +18,13 @@ export interface GuestRun {
  * Boots `elf` in the interpreter (threshold null) or with the JIT; `linear`: translate straight-line blocks only
  * (a translation hook turns superblocks off), the reference for superblock translation.
  */
-export function boot(elf: Uint8Array, threshold: number | null, maxInsns = 5_000_000, linear = false): GuestRun {
+export function boot(
+  elf: Uint8Array, threshold: number | null, maxInsns = 5_000_000, linear = false, setup?: (m: Machine) => void,
+): GuestRun {
   const out: number[] = [];
   const m = new Machine({ ramSize: 16 << 20, output: (b) => out.push(...b), jit: 'off' });
   m.load(elf);
+  setup?.(m);
   if (linear) m.cpu.onTranslate = () => {};
   const jit = threshold === null ? undefined : enableJit(m.cpu, { threshold });
   let r: RunResult | string;
@@ -41,11 +44,13 @@ export function boot(elf: Uint8Array, threshold: number | null, maxInsns = 5_000
 /**
  * Runs `elf` in the interpreter and with the JIT (forced, and after 3 interpreted runs); all runs must agree.
  * `linear`: the reference is the interpreter on straight-line blocks (no superblocks), and the interpreter on
- * superblocks must agree with it too.
+ * superblocks must agree with it too. `setup`: what each machine needs before it runs (a test device).
  */
-export function agree(elf: Uint8Array, maxInsns?: number, linear = false): { ref: GuestRun; jits: GuestRun[] } {
-  const ref = boot(elf, null, maxInsns, linear);
-  const jits = [...(linear ? [null] : []), 0, 3].map((t) => boot(elf, t, maxInsns));
+export function agree(
+  elf: Uint8Array, maxInsns?: number, linear = false, setup?: (m: Machine) => void,
+): { ref: GuestRun; jits: GuestRun[] } {
+  const ref = boot(elf, null, maxInsns, linear, setup);
+  const jits = [...(linear ? [null] : []), 0, 3].map((t) => boot(elf, t, maxInsns, false, setup));
   for (const [k, j] of jits.entries()) {
     expect(j.r).toEqual(ref.r);
     expect(j.out).toBe(ref.out);

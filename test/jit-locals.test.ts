@@ -14,7 +14,7 @@ function localsOf(asm: string): number {
   let next = 0;
   const callee = (): Callee => ({ index: next++, type: 0 });
   const env: CodegenEnv = {
-    read: callee, read64: callee, hi64: callee, write: callee, write64: callee, raise: callee, helper: callee,
+    read: callee, read64: callee, write: callee, write64: callee, raise: callee, helper: callee,
   };
   const g = generate(t.prog, env, { stateBase: cpu.stateBase, mode: cpu.mode });
   return g.locals.reduce((n, [count]) => n + count, 0);

@@ -9,6 +9,7 @@ import { ModeBits } from '../cpu/mode.ts';
 import { TLB_ENTRIES, TLB_ENTRY, TLB_OFFSET, tlbAddend } from '../cpu/mmu.ts';
 import { u64 } from '../cpu/words.ts';
 import { generate, type Callee, type CodegenEnv, type CodegenOptions } from './codegen.ts';
+import { MEM_SLOW } from './mem-wasm.ts';
 import { Code, ModuleBuilder, Ty, W } from './wasm.ts';
 
 /** What a block entered from another page checks first: that its code page is still mapped where it was. */
@@ -114,6 +115,7 @@ export function genBatch(rt: GenRuntime, blocks: GenBlock[]): GenBatch {
     return c;
   };
   const fn = (name: string, params: Ty[], results: Ty[]) => callee(name, { fn: name, params, results });
+  const memFn = (name: keyof typeof MEM_SLOW) => fn(name, [...MEM_SLOW[name].params], [...MEM_SLOW[name].results]);
   const I = Ty.I32;
   const whereGlobal = blocks.some((b) => b.token !== undefined) ? mb.importGlobal('e', 'at', Ty.I32, true) : -1;
   const missBase = blocks.some((b) => b.chain) ? mb.importGlobal('e', 'ib', Ty.I32, false) : -1;
@@ -124,11 +126,10 @@ export function genBatch(rt: GenRuntime, blocks: GenBlock[]): GenBatch {
   const direct: [number, number][] = [];
   const bodies = blocks.map((b, bi) => {
     const env: CodegenEnv = {
-      read: () => fn('rd', [I, I, I, I, I, I], [I]),
-      read64: () => fn('rd64', [I, I, I, I, I], [I]),
-      hi64: () => fn('hi64', [], [I]),
-      write: () => fn('wr', [I, I, I, I, I, I], []),
-      write64: () => fn('wr64', [I, I, I, I, I, I], []),
+      read: () => memFn('ld'),
+      read64: () => memFn('ld64'),
+      write: () => memFn('st'),
+      write64: () => memFn('st64'),
       raise: () => fn('raise', [I, I, I], []),
       helper: (h, args, result) =>
         callee(helperKey(h, args, result), { helper: h, args, result, params: [I, ...args.map(ty)], results: result ? [ty(result)] : [] }),

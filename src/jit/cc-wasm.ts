@@ -29,7 +29,7 @@ function ccFlagsModule(stateBase: number): Uint8Array {
   const none = (): Callee => {
     throw new Error('cc_flags programs call nothing');
   };
-  const env: CodegenEnv = { read: none, read64: none, hi64: none, write: none, write64: none, raise: none, helper: none };
+  const env: CodegenEnv = { read: none, read64: none, write: none, write64: none, raise: none, helper: none };
   const bodies = [];
   for (let op = 0; op < CC_FLAGS_PROGRAMS; op++) {
     bodies.push(generate(ccFlagsProgram(op)!, env, { stateBase, mode: 0, helperMode: true }));

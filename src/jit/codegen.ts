@@ -56,15 +56,13 @@ export interface Callee {
 
 /** What the code generator calls out to; each is a Callee (see above). */
 export interface CodegenEnv {
-  /** (n, size, seg, lo, hi) -> i32: cpu.read */
+  /** (n, size, seg, addr i64, forWrite) -> i32: cpu.read (mem-wasm.ts) */
   read(): Callee;
-  /** (n, seg, lo, hi) -> i32 low word: cpu.read64 */
+  /** (n, seg, addr i64, forWrite) -> i64: cpu.read64 */
   read64(): Callee;
-  /** () -> i32: the high word of the last read64 */
-  hi64(): Callee;
-  /** (n, size, seg, lo, hi, v): cpu.write */
+  /** (n, size, seg, addr i64, v i32): cpu.write */
   write(): Callee;
-  /** (n, seg, lo, hi, vlo, vhi): cpu.write64 */
+  /** (n, seg, addr i64, v i64): cpu.write64 */
   write64(): Callee;
   /** (n, vector, errorCode): cpu.raise, never returns */
   raise(): Callee;
@@ -382,6 +380,8 @@ class Gen {
   private readonly loopRip?: { lo: number; hi: number };
   private looping = false; // the body is inside a wasm loop (some exit goes back to the top)
   private loopEnd = -1; // the count (PARAM_N based) at which the loop stops going round: min(limit, entry + LOOP_INSNS)
+  /** A call out to JS was emitted (so on any path to what comes after it in the code, JS may have set CHAIN_BREAK). */
+  private calledJs = false;
 
   constructor(private readonly p: Program, private readonly env: CodegenEnv, opts: CodegenOptions, scratch: Scratch) {
     this.code = p.code;
@@ -728,7 +728,8 @@ class Gen {
     const nx = this.scratchLocal('nx', Ty.I32);
     this.pushCount();
     c.set(nx);
-    c.get(nx).get(this.loopEnd).op(W.i32_lt_u);
+    c.get(nx);
+    this.mayGoOn(this.loopEnd);
     this.ifLikely(1, VOID);
     // deferred stores the top overwrites before anything could observe them are dropped; others are stored
     const keep = this.pending;
@@ -995,16 +996,19 @@ class Gen {
   }
 
   /**
-   * After a call out of wasm (values it returned may be on the stack): if JS asked for the run loop, the budget
-   * becomes 0, so no later chain or way round a loop is taken (each compares the count with the budget only).
+   * After a call out to JS: from here on (in code order, which every path follows: branches only go forward, and a
+   * way round the loop checks first) chains and loops also check that JS did not ask for the run loop. One check
+   * at each exit instead of one after each call keeps the slow paths of memory accesses short.
    */
   private calledOut(): void {
+    this.calledJs = true;
+  }
+
+  /** With the count (i32) on the stack, whether it may go on to `limit` (a local): below it and no CHAIN_BREAK. */
+  private mayGoOn(limit: number): void {
     const c = this.c;
-    c.i32(0).mem(W.i32_load, 2, this.sb + L.CHAIN_BREAK);
-    this.ifLikely(0, VOID);
-    c.i32(0).set(PARAM_LIMIT);
-    if (this.loopEnd >= 0) c.i32(0).set(this.loopEnd);
-    c.op(W.end);
+    c.get(limit).op(W.i32_lt_u);
+    if (this.calledJs) c.i32(0).mem(W.i32_load, 2, this.sb + L.CHAIN_BREAK).op(W.i32_eqz).op(W.i32_and);
   }
 
   /** Before a call that may write guest memory: tell the self-modifying-code check which instruction runs. */
@@ -1125,7 +1129,8 @@ class Gen {
     const nx = this.scratchLocal('nx', Ty.I32);
     this.pushCount();
     c.set(nx);
-    c.get(nx).get(PARAM_LIMIT).op(W.i32_lt_u);
+    c.get(nx);
+    this.mayGoOn(PARAM_LIMIT);
     this.ifLikely(1, VOID);
     c.get(nx).get(PARAM_LIMIT);
     if (direct >= 0) {
@@ -1159,7 +1164,8 @@ class Gen {
     const type = this.env.blockType!();
     this.pushCount();
     c.set(nx);
-    c.get(nx).get(PARAM_LIMIT).op(W.i32_lt_u);
+    c.get(nx);
+    this.mayGoOn(PARAM_LIMIT);
     this.ifLikely(1, VOID);
     c.get(t).op(W.global_get).u32(ic.pred).op(W.i64_eq);
     this.ifLikely(1, VOID);
@@ -1253,30 +1259,14 @@ class Gen {
   }
 
   /** Pushes addr as (lo, hi) i32 words. */
-  private addrWords(addr: number): void {
-    const l = this.t(addr);
-    this.c.get(l).op(W.i32_wrap_i64).get(l).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
-  }
-
   private slowLoad(size: number, seg: number, addr: number, forWrite: boolean): void {
     const c = this.c;
     this.sync();
     this.pendingToMemory();
     this.pushCount();
-    if (size === 8) {
-      c.i32(seg);
-      this.addrWords(addr);
-      c.i32(forWrite ? 1 : 0);
-      this.callOut(this.env.read64());
-      c.op(W.i64_extend_i32_u);
-      this.callOut(this.env.hi64());
-      c.op(W.i64_extend_i32_u).i64(32, 0).op(W.i64_shl).op(W.i64_or);
-    } else {
-      c.i32(size).i32(seg);
-      this.addrWords(addr);
-      c.i32(forWrite ? 1 : 0);
-      this.callOut(this.env.read());
-    }
+    if (size !== 8) c.i32(size);
+    c.i32(seg).get(this.t(addr)).i32(forWrite ? 1 : 0);
+    this.callOut(size === 8 ? this.env.read64() : this.env.read());
     this.calledOut();
   }
 
@@ -1286,18 +1276,9 @@ class Gen {
     this.pendingToMemory();
     this.markWhere();
     this.pushCount();
-    if (size === 8) {
-      c.i32(seg);
-      this.addrWords(addr);
-      const vl = this.t(v);
-      c.get(vl).op(W.i32_wrap_i64).get(vl).i64(32, 0).op(W.i64_shr_u).op(W.i32_wrap_i64);
-      this.callOut(this.env.write64());
-    } else {
-      c.i32(size).i32(seg);
-      this.addrWords(addr);
-      c.get(this.t(v));
-      this.callOut(this.env.write());
-    }
+    if (size !== 8) c.i32(size);
+    c.i32(seg).get(this.t(addr)).get(this.t(v));
+    this.callOut(size === 8 ? this.env.write64() : this.env.write());
     this.calledOut();
   }
 

@@ -39,6 +39,7 @@ import {
 import { JumpCache } from './jump-cache.ts';
 import { SIMD_WASM_HELPERS, buildSimdHelpers } from './simd-wasm.ts';
 import { buildRepBulk } from './rep-wasm.ts';
+import { buildMemSlowPaths } from './mem-wasm.ts';
 import { H_REP_BULK, repBulk } from '../cpu/frontend/string.ts';
 import { u64 } from '../cpu/words.ts';
 import { CompileWorker } from './compile-worker.ts';
@@ -183,6 +184,8 @@ export class JitRuntime {
       cpu.raise(vector, errorCode);
     };
     js.miss = (id: number, lo: number, hi: number) => rt.onMiss(id, lo, hi);
+    const slow = buildMemSlowPaths({ rd: js.rd, rd64: js.rd64, hi64: js.hi64, wr: js.wr, wr64: js.wr64 });
+    for (const name of Object.keys(slow) as (keyof typeof slow)[]) this.callables.set(name, slow[name]);
     const simd = new Set(SIMD_WASM_HELPERS);
     const wasmHelpers: GenRuntime['wasmHelpers'] = {};
     HELPERS.forEach((h, i) => {
