@@ -197,9 +197,13 @@ describe('IR interpreter, 64-bit pairs', () => {
     ir.place(l);
     ir.br(l);
     expect(() => ir.finish()).toThrow(/not forward/);
+    // (operand widths are checked when the program is finished)
     const ir2 = new IrBuilder();
     const a = ir2.const32(1);
-    expect(() => ir2.bin64(Op.ADD64, a as unknown as T64, a as unknown as T64)).toThrow(/i64/);
-    expect(() => ir2.bin32(Op.ADD32, ir2.const64(1n) as unknown as T32, a)).toThrow(/i32/);
+    ir2.bin64(Op.ADD64, a as unknown as T64, a as unknown as T64);
+    expect(() => ir2.finish()).toThrow(/add64: operand 1 is not an i64/);
+    const ir3 = new IrBuilder();
+    ir3.bin32(Op.ADD32, ir3.const64(1n) as unknown as T32, ir3.const32(1));
+    expect(() => ir3.finish()).toThrow(/add32: operand 1 is not an i32/);
   });
 });

@@ -29,6 +29,7 @@ const OP_WIDTHS: Uint8Array[] = OPS.map((d) =>
 interface Scratch {
   code: Int32Array;
   widths: Uint8Array;
+  known: Int32Array;
 }
 const pool: Scratch[] = [];
 const NO_WORDS = new Int32Array(0);
@@ -75,13 +76,15 @@ export class IrBuilder {
    * op. A store to overlapping bytes, a label (paths merge), a helper call (helpers may write any state) and
    * INSN (it writes RIP) forget what they may change.
    */
-  private known: number[] = [];
+  private known: Int32Array;
+  private nKnown = 0;
 
   constructor() {
     const s = pool.pop();
     this.words = s?.code ?? new Int32Array(1024);
     this.widthList = s?.widths ?? new Uint8Array(256);
     this.widthList[0] = 32;
+    this.known = s?.known ?? new Int32Array(KNOWN_MAX * 3);
   }
 
   get size(): number {
@@ -93,6 +96,7 @@ export class IrBuilder {
       // finished: the widths array belongs to the program now
       this.widthList = new Uint8Array(256);
       this.widthList[0] = 32;
+      this.known = new Int32Array(KNOWN_MAX * 3);
     }
     this.nWords = 0;
     this.lastOp = -1;
@@ -101,10 +105,11 @@ export class IrBuilder {
     this.labelPos = [];
     this.labelsPlaced = 0;
     this.branches = false;
-    this.known.length = 0;
+    this.nKnown = 0;
   }
 
   finish(): Program {
+    this.check();
     // code, label positions and temp widths, in one piece of a slab
     const n = this.nWords, nl = this.nLabels;
     const need = n + nl + ((this.nTemps + 3) >> 2);
@@ -129,9 +134,11 @@ export class IrBuilder {
       if (l >= 0 && !(labelAt[l]! > pc)) throw new Error(`IR: branch at ${pc} to label ${l} is not forward`);
     }
     // The scratch buffers go back to the pool; the builder keeps working (on new ones) if it is used again.
-    if (pool.length < 4) pool.push({ code: this.words, widths: this.widthList });
+    if (pool.length < 4) pool.push({ code: this.words, widths: this.widthList, known: this.known });
     this.words = NO_WORDS;
     this.widthList = widths;
+    this.known = NO_WORDS; // (remembers nothing until reset)
+    this.nKnown = 0;
     return { code, widths, labels: this.nLabels, labelAt };
   }
 
@@ -155,23 +162,15 @@ export class IrBuilder {
     return this.widthList[t] as 32 | 64;
   }
 
-  /** Appends an op with its `n` operand words a..e (checked against the op table): emit without an array. */
+  /**
+   * Appends an op with its `n` operand words a..e: emit without an array. (Small enough for V8 to inline at its
+   * many call sites: called, it would box every operand word outside the small-integer range, such as the halves
+   * of kernel addresses. finish() checks the operands against the op table.)
+   */
   private put(op: number, n: number, a: number, b = 0, c = 0, d = 0, e = 0): void {
-    if (n !== OP_LEN[op]) throw new Error(`${OPS[op]!.name}: ${n} operands, wants ${OPS[op]!.args.length}`);
-    const w = OP_WIDTHS[op]!;
-    const wl = this.widthList;
-    if ((w[0] && wl[a] !== w[0]) || (n > 1 && w[1] && wl[b] !== w[1]) || (n > 2 && w[2] && wl[c] !== w[2]) ||
-      (n > 3 && w[3] && wl[d] !== w[3]) || (n > 4 && w[4] && wl[e] !== w[4])) {
-      const i = [a, b, c, d, e].findIndex((v, k) => k < n && w[k] && wl[v] !== w[k]);
-      throw new Error(`${OPS[op]!.name}: operand ${i} is not an i${w[i]} temp`);
-    }
-    let words = this.words;
-    let k = this.nWords;
-    if (k + 6 > words.length) {
-      words = new Int32Array(Math.max(1024, (k + 6) * 2));
-      words.set(this.words.subarray(0, k));
-      this.words = words;
-    }
+    const k = this.nWords;
+    if (k + 6 > this.words.length) this.grow();
+    const words = this.words;
     if (op <= LAST_BRANCH && op >= FIRST_BRANCH) {
       // (labels and branches are recorded for finish())
       if (op === Op.LABEL) {
@@ -189,11 +188,30 @@ export class IrBuilder {
     this.nWords = k + 1 + n;
   }
 
+  private grow(): void {
+    const words = new Int32Array(Math.max(1024, (this.nWords + 6) * 2));
+    words.set(this.words.subarray(0, this.nWords));
+    this.words = words;
+  }
+
+  /** Each op's operand count and the widths of its temps, as the op table says (see put). */
+  private check(): void {
+    const c = this.words, wl = this.widthList;
+    for (let pc = 0; pc < this.nWords; pc += 1 + OP_LEN[c[pc]!]!) {
+      const op = c[pc]!;
+      const w = OP_WIDTHS[op];
+      if (!w) throw new Error(`IR: bad opcode ${op} at ${pc}`);
+      for (let i = 0; i < w.length; i++) {
+        if (w[i] && wl[c[pc + 1 + i]!] !== w[i]) throw new Error(`${OPS[op]!.name}: operand ${i} is not an i${w[i]} temp`);
+      }
+    }
+  }
+
   /** Appends an op with its operand words (checked against the op table). */
   emit(op: number, ...args: number[]): void {
-    if (args.length > 5) throw new Error(`${OPS[op]!.name}: ${args.length} operands`);
+    if (args.length !== OP_LEN[op]) throw new Error(`${OPS[op]!.name}: ${args.length} operands, wants ${OP_LEN[op]}`);
     if (op >= Op.ST8 && op <= Op.ST64) this.stored(args[0]!, ST_SIZE[op - Op.ST8]!, -1);
-    else if (op === Op.LABEL || op === Op.CALL) this.known.length = 0;
+    else if (op === Op.LABEL || op === Op.CALL) this.nKnown = 0;
     else if (op === Op.INSN) this.stored(RIP, 8, -1);
     this.put(op, args.length, args[0] ?? 0, args[1], args[2], args[3], args[4]);
   }
@@ -326,21 +344,28 @@ export class IrBuilder {
   /** The temp known to hold the state word at `off` of `size` bytes (4 or 8), or -1. */
   private knownAt(off: number, size: number): number {
     const k = this.known;
-    for (let i = 0; i < k.length; i += 3) if (k[i] === off && k[i + 1] === size) return k[i + 2]!;
+    for (let i = 0; i < this.nKnown; i += 3) if (k[i] === off && k[i + 1] === size) return k[i + 2]!;
     return -1;
   }
   /** `size` bytes at `off` were written: forget what overlaps them; then `t` (unless -1) holds them. */
   private stored(off: number, size: number, t: number): void {
     const k = this.known;
-    for (let i = 0; i < k.length; ) {
+    let n = this.nKnown;
+    for (let i = 0; i < n; ) {
       if (k[i]! < off + size && off < k[i]! + k[i + 1]!) {
-        k[i] = k[k.length - 3]!;
-        k[i + 1] = k[k.length - 2]!;
-        k[i + 2] = k[k.length - 1]!;
-        k.length -= 3;
+        n -= 3;
+        k[i] = k[n]!;
+        k[i + 1] = k[n + 1]!;
+        k[i + 2] = k[n + 2]!;
       } else i += 3;
     }
-    if (t >= 0 && k.length < KNOWN_MAX * 3) k.push(off, size, t);
+    if (t >= 0 && n < k.length) {
+      k[n] = off;
+      k[n + 1] = size;
+      k[n + 2] = t;
+      n += 3;
+    }
+    this.nKnown = n;
   }
   ld8(off: number): T32 {
     const d = this.t32();
@@ -414,7 +439,7 @@ export class IrBuilder {
   }
   place(l: Label): void {
     this.put(Op.LABEL, 1, l);
-    this.known.length = 0;
+    this.nKnown = 0;
   }
   br(l: Label): void {
     this.put(Op.BR, 1, l);
@@ -431,7 +456,7 @@ export class IrBuilder {
     if (args.length > 3) throw new Error('helpers take at most three arguments');
     const d = result === 0 ? -1 : result === 32 ? this.t32() : this.t64();
     this.put(Op.CALL, 5, d, h, args[0] ?? -1, args[1] ?? -1, args[2] ?? -1);
-    this.known.length = 0;
+    this.nKnown = 0;
     return d as T;
   }
 
