@@ -56,13 +56,13 @@ export interface Callee {
 
 /** What the code generator calls out to; each is a Callee (see above). */
 export interface CodegenEnv {
-  /** (n, size, seg, addr i64, forWrite) -> i32: cpu.read (mem-wasm.ts) */
+  /** (n, size, seg, addr i64, forWrite, rip i64) -> i32: stores RIP, cpu.read (mem-wasm.ts) */
   read(): Callee;
-  /** (n, seg, addr i64, forWrite) -> i64: cpu.read64 */
+  /** (n, seg, addr i64, forWrite, rip i64) -> i64: stores RIP, cpu.read64 */
   read64(): Callee;
-  /** (n, size, seg, addr i64, v i32): cpu.write */
+  /** (n, size, seg, addr i64, v i32, rip i64): stores RIP, cpu.write */
   write(): Callee;
-  /** (n, seg, addr i64, v i64): cpu.write64 */
+  /** (n, seg, addr i64, v i64, rip i64): stores RIP, cpu.write64 */
   write64(): Callee;
   /** (n, vector, errorCode): cpu.raise, never returns */
   raise(): Callee;
@@ -1259,25 +1259,38 @@ class Gen {
   }
 
   /** Pushes addr as (lo, hi) i32 words. */
+  /**
+   * The RIP argument of a memory slow path, which stores it (sync()'s store, made by the callee): the current
+   * instruction's; what the state block holds (stored back unchanged) where sync() would store nothing: the
+   * program writes RIP itself, or RIP is in memory already (where paths from different instructions merge, each
+   * stored its own, and ripLo/ripHi are only one path's).
+   */
+  private pushRip(): void {
+    if (this.a.ripTouched || this.count === 0 || this.ripInMemory) this.c.i32(0).mem(W.i64_load, 3, this.sb + L.RIP);
+    else this.c.i64(this.ripLo, this.ripHi);
+  }
+
   private slowLoad(size: number, seg: number, addr: number, forWrite: boolean): void {
     const c = this.c;
-    this.sync();
+    this.flush(); // (RIP: pushRip)
     this.pendingToMemory();
     this.pushCount();
     if (size !== 8) c.i32(size);
     c.i32(seg).get(this.t(addr)).i32(forWrite ? 1 : 0);
+    this.pushRip();
     this.callOut(size === 8 ? this.env.read64() : this.env.read());
     this.calledOut();
   }
 
   private slowStore(size: number, seg: number, addr: number, v: number): void {
     const c = this.c;
-    this.sync();
+    this.flush(); // (RIP: pushRip)
     this.pendingToMemory();
     this.markWhere();
     this.pushCount();
     if (size !== 8) c.i32(size);
     c.i32(seg).get(this.t(addr)).get(this.t(v));
+    this.pushRip();
     this.callOut(size === 8 ? this.env.write64() : this.env.write());
     this.calledOut();
   }

@@ -184,7 +184,7 @@ export class JitRuntime {
       cpu.raise(vector, errorCode);
     };
     js.miss = (id: number, lo: number, hi: number) => rt.onMiss(id, lo, hi);
-    const slow = buildMemSlowPaths({ rd: js.rd, rd64: js.rd64, hi64: js.hi64, wr: js.wr, wr64: js.wr64 });
+    const slow = buildMemSlowPaths(cpu.stateBase, cpu.memory.memory, { rd: js.rd, rd64: js.rd64, hi64: js.hi64, wr: js.wr, wr64: js.wr64 });
     for (const name of Object.keys(slow) as (keyof typeof slow)[]) this.callables.set(name, slow[name]);
     const simd = new Set(SIMD_WASM_HELPERS);
     const wasmHelpers: GenRuntime['wasmHelpers'] = {};
