@@ -11,7 +11,7 @@
 // Chaining: a block exit tail-calls the next compiled block through a slot of its module's link table (any
 // module's function can sit in it), as long as the run loop's budget (cpu.runEnd) allows and no JS the block
 // called asked for the run loop (only JS can change what the run loop checks between blocks: stop requests,
-// interrupts, halt, the mode; a call out that set CHAIN_BREAK makes the function's budget 0). 64-bit mode only
+// interrupts, halt, the mode; JS sets CHAIN_BREAK, which a block that called JS checks at its exits). 64-bit mode only
 // (linear = RIP). A chained target must be exactly the block the run loop's lookup would find:
 // - same mode, same RIP, and its code lies on one page (lookup also checks a second page);
 // - a target on the exit's own linear and physical page is entered directly (the run loop validated that page when

@@ -62,21 +62,19 @@ function memModule(stateBase: number): Uint8Array {
     c.op(W.end);
     mb.export(name, mb.func(mb.type([...s.params], [...s.results]), [], c.view().slice()));
   };
-  def('ld', (c) => {
+  /** (n, size, seg, addr, x) -> f(n, size, seg, lo, hi, x): ld's forWrite, st's value. */
+  const sized = (f: number) => (c: Code) => {
     c.get(0).get(1).get(2);
     words(c, 3);
-    c.get(4).op(W.call).u32(rd);
-  });
+    c.get(4).op(W.call).u32(f);
+  };
+  def('ld', sized(rd));
+  def('st', sized(wr));
   def('ld64', (c) => {
     c.get(0).get(1);
     words(c, 2);
     c.get(3).op(W.call).u32(rd64).op(W.i64_extend_i32_u);
     c.op(W.call).u32(hi64).op(W.i64_extend_i32_u).i64(32, 0).op(W.i64_shl).op(W.i64_or);
-  });
-  def('st', (c) => {
-    c.get(0).get(1).get(2);
-    words(c, 3);
-    c.get(4).op(W.call).u32(wr);
   });
   def('st64', (c) => {
     c.get(0).get(1);
