@@ -194,7 +194,7 @@ export class IrBuilder {
     this.words = words;
   }
 
-  /** Each op's operand count and the widths of its temps, as the op table says (see put). */
+  /** The widths of each op's temps, as the op table says (put does not check them). */
   private check(): void {
     const c = this.words, wl = this.widthList;
     for (let pc = 0; pc < this.nWords; pc += 1 + OP_LEN[c[pc]!]!) {
