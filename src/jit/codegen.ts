@@ -1258,7 +1258,6 @@ class Gen {
     return lin;
   }
 
-  /** Pushes addr as (lo, hi) i32 words. */
   /**
    * The RIP argument of a memory slow path, which stores it (sync()'s store, made by the callee): the current
    * instruction's; what the state block holds (stored back unchanged) where sync() would store nothing: the

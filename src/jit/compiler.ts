@@ -162,30 +162,32 @@ export class JitRuntime {
       this.callables.set('jc', this.jumpCache.fn);
     }
     const js = this.js;
-    js.rd = (n: number, size: number, seg: number, lo: number, hi: number, w: number) => {
-      cpu.icount = rt.base + n;
-      return cpu.read(size, seg, lo, hi, w !== 0);
-    };
-    js.rd64 = (n: number, seg: number, lo: number, hi: number, w: number) => {
-      cpu.icount = rt.base + n;
-      return cpu.read64(seg, lo, hi, w !== 0);
-    };
-    js.hi64 = () => cpu.hi64;
-    js.wr = (n: number, size: number, seg: number, lo: number, hi: number, v: number) => {
-      cpu.icount = rt.base + n;
-      cpu.write(size, seg, lo, hi, v);
-    };
-    js.wr64 = (n: number, seg: number, lo: number, hi: number, vlo: number, vhi: number) => {
-      cpu.icount = rt.base + n;
-      cpu.write64(seg, lo, hi, vlo, vhi);
-    };
+    // the CPU's memory entries, behind the wasm slow paths block code calls (mem-wasm.ts)
+    const slow = buildMemSlowPaths(cpu.stateBase, cpu.memory.memory, {
+      rd: (n: number, size: number, seg: number, lo: number, hi: number, w: number) => {
+        cpu.icount = rt.base + n;
+        return cpu.read(size, seg, lo, hi, w !== 0);
+      },
+      rd64: (n: number, seg: number, lo: number, hi: number, w: number) => {
+        cpu.icount = rt.base + n;
+        return cpu.read64(seg, lo, hi, w !== 0);
+      },
+      hi64: () => cpu.hi64,
+      wr: (n: number, size: number, seg: number, lo: number, hi: number, v: number) => {
+        cpu.icount = rt.base + n;
+        cpu.write(size, seg, lo, hi, v);
+      },
+      wr64: (n: number, seg: number, lo: number, hi: number, vlo: number, vhi: number) => {
+        cpu.icount = rt.base + n;
+        cpu.write64(seg, lo, hi, vlo, vhi);
+      },
+    });
+    for (const name of Object.keys(slow) as (keyof typeof slow)[]) this.callables.set(name, slow[name]);
     js.raise = (n: number, vector: number, errorCode: number) => {
       cpu.icount = rt.base + n;
       cpu.raise(vector, errorCode);
     };
     js.miss = (id: number, lo: number, hi: number) => rt.onMiss(id, lo, hi);
-    const slow = buildMemSlowPaths(cpu.stateBase, cpu.memory.memory, { rd: js.rd, rd64: js.rd64, hi64: js.hi64, wr: js.wr, wr64: js.wr64 });
-    for (const name of Object.keys(slow) as (keyof typeof slow)[]) this.callables.set(name, slow[name]);
     const simd = new Set(SIMD_WASM_HELPERS);
     const wasmHelpers: GenRuntime['wasmHelpers'] = {};
     HELPERS.forEach((h, i) => {
